@@ -1,0 +1,78 @@
+"""covtool: coverage for pull-request CI.
+
+This module is the public API. Plugins, the builtin ones included, import only from here.
+"""
+
+from covtool import views
+from covtool.config import Config, Parser, Setting
+from covtool.diff import Diff, FileDelta, compare
+from covtool.errors import (
+    CovtoolError,
+    ExitCode,
+    InputError,
+    PluginError,
+    ServiceError,
+    UsageError,
+)
+from covtool.hookimpl import hookimpl
+from covtool.model import (
+    COVERED,
+    GO_MODES,
+    MISSED,
+    PARTIAL,
+    FileCoverage,
+    LineView,
+    Profile,
+    Regions,
+    Totals,
+)
+from covtool.records import (
+    Baseline,
+    ChangedFile,
+    ChangeSet,
+    ProfileSource,
+    RawProfile,
+    Verdict,
+)
+from covtool.reporting import Artifact, Report, ReportFormat
+from covtool.run import Run
+from covtool.storage import Storage
+from covtool.version import __version__
+
+__all__ = [
+    "COVERED",
+    "GO_MODES",
+    "MISSED",
+    "PARTIAL",
+    "Artifact",
+    "Baseline",
+    "ChangeSet",
+    "ChangedFile",
+    "Config",
+    "CovtoolError",
+    "Diff",
+    "ExitCode",
+    "FileCoverage",
+    "FileDelta",
+    "InputError",
+    "LineView",
+    "Parser",
+    "PluginError",
+    "Profile",
+    "ProfileSource",
+    "RawProfile",
+    "Regions",
+    "Report",
+    "ReportFormat",
+    "Run",
+    "ServiceError",
+    "Setting",
+    "Storage",
+    "Totals",
+    "UsageError",
+    "Verdict",
+    "__version__",
+    "compare",
+    "hookimpl",
+    "views",
+]

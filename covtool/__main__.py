@@ -1,0 +1,5 @@
+"""``python -m covtool``."""
+
+from covtool.cli import main
+
+raise SystemExit(main())

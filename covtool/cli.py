@@ -1,0 +1,485 @@
+"""The command line: parse, hand the work to the engine, turn the outcome into an exit code.
+
+Start-up happens before the command line is parsed, because plugins decide which flags
+exist: ``-p``/``--plugins``/``--config`` are picked out of the arguments first, the plugin
+manager is built, the plugins declare their settings, and only then is the typer app made,
+with one flag per setting on every command that does work.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from covtool import engine
+from covtool.config import (
+    Config,
+    ConfigFile,
+    Parser,
+    Setting,
+    find_config_file,
+    read_config_file,
+)
+from covtool.diff import compare
+from covtool.errors import CovtoolError, ExitCode, InputError, UsageError
+from covtool.plugins import (
+    CovtoolPluginManager,
+    PluginSelection,
+    hooks_of,
+    make_plugin_manager,
+)
+from covtool.profileops import aggregate as aggregate_profiles
+from covtool.profileops import filter_paths
+from covtool.reporting import Report
+from covtool.run import Run
+from covtool.version import __version__
+
+_SETTING = "setting__"
+_CLI_ONLY = ("plugin", "plugin_list", "config")
+
+
+@dataclass
+class Startup:
+    """What start-up found: plugins, their settings, the configuration file, the environment."""
+
+    pm: CovtoolPluginManager
+    settings: dict[str, Setting]
+    file: ConfigFile | None
+    environ: Mapping[str, str]
+    flags: dict[str, Any] = field(default_factory=dict)
+
+    def make_run(self, output: Path | None = None) -> Run:
+        """Apply every configuration layer, tell the plugins, and make the ``Run``."""
+        config = Config.load(self.settings, self.file, self.environ, self.flags, self.pm)
+        self.pm.hook.covtool_configure.call_historic(kwargs={"config": config})
+        color = (
+            output is None
+            and sys.stdout.isatty()
+            and "NO_COLOR" not in self.environ
+            and self.environ.get("TERM") != "dumb"
+        )
+        return Run(config, self.pm, Path.cwd(), color, sys.stdout, sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run covtool with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    environ = os.environ if environ is None else environ
+    try:
+        startup = start(args, environ)
+        command = typer.main.get_command(build_app(startup))
+        result = command.main(args, prog_name="covtool", standalone_mode=False, obj=startup)
+        return int(result) if isinstance(result, int) else ExitCode.OK
+    except CovtoolError as error:
+        print(
+            error if isinstance(error, InputError) else f"covtool: error: {error}", file=sys.stderr
+        )
+        return error.exit_code
+    except _CLICK_ERROR as error:
+        print(f"covtool: error: {error.format_message()}", file=sys.stderr)  # type: ignore[attr-defined]
+        return ExitCode.USAGE_ERROR
+    except (KeyboardInterrupt, typer.Abort):
+        print("covtool: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - a bug: one line, the traceback on request
+        if environ.get("COVTOOL_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"covtool: internal error: {type(error).__name__}: {error} "
+            "(set COVTOOL_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERNAL_ERROR
+
+
+def _click_error_type() -> type[Exception]:
+    """click's ClickException, which typer re-exports only through its subclasses."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+_CLICK_ERROR = _click_error_type()
+
+
+# -- start-up --------------------------------------------------------------------------------
+def start(args: Sequence[str], environ: Mapping[str, str]) -> Startup:
+    """Find the configuration file, build the plugin manager, collect the settings."""
+    specs, config_path = preparse(args)
+    config_path = config_path or environ.get("COVTOOL_CONFIG")
+    if config_path:
+        if not Path(config_path).is_file():
+            raise UsageError(f"configuration file {config_path} does not exist")
+        path: Path | None = Path(config_path)
+    else:
+        path = find_config_file(Path.cwd())
+    file = read_config_file(path) if path else None
+    selection = PluginSelection()
+    if file is not None and "plugins" in file.values:
+        selection.extend(_plugin_specs(file.values["plugins"], file.label))
+    selection.extend(_plugin_specs(environ.get("COVTOOL_PLUGINS", ""), "COVTOOL_PLUGINS"))
+    selection.extend(specs)
+    pm = make_plugin_manager(selection, environ)
+    return Startup(pm, collect_settings(pm), file, environ)
+
+
+def _plugin_specs(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [part for part in value.split(",") if part.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise UsageError(f"{where}: key 'plugins': expected a list of plugin names")
+
+
+def preparse(args: Sequence[str]) -> tuple[list[str], str | None]:
+    """The plugin specs (``-p X``, ``-pX``, ``--plugins a,b``) and ``--config`` in ``args``."""
+    specs: list[str] = []
+    config: str | None = None
+    items = iter(args)
+    for arg in items:
+        if arg == "--":
+            break
+        if arg == "-p":
+            specs.append(next(items, ""))
+        elif arg.startswith("-p") and not arg.startswith("--"):
+            specs.append(arg[2:])
+        elif arg in ("--plugins", "--config"):
+            value = next(items, "")
+            specs.extend(value.split(",")) if arg == "--plugins" else None
+            config = value if arg == "--config" else config
+        elif arg.startswith("--plugins="):
+            specs.extend(arg.split("=", 1)[1].split(","))
+        elif arg.startswith("--config="):
+            config = arg.split("=", 1)[1]
+    return [s for s in specs if s.strip()], config
+
+
+def collect_settings(pm: CovtoolPluginManager) -> dict[str, Setting]:
+    """Call each plugin's ``covtool_addoption`` with a parser that knows who is declaring."""
+    parser = Parser()
+    for impl in pm.hook.covtool_addoption.get_hookimpls():  # registration order
+        parser.for_plugin(impl.plugin_name)
+        impl.function(*[{"parser": parser}[name] for name in impl.argnames])
+    return parser.settings
+
+
+# -- the app -----------------------------------------------------------------------------------
+def build_app(startup: Startup) -> typer.Typer:
+    """The typer app, with a flag for every declared setting on each working command."""
+    app = typer.Typer(
+        name="covtool",
+        help="Coverage for pull-request CI: run, compare, report, gate.",
+        pretty_exceptions_show_locals=False,
+        add_completion=False,
+        no_args_is_help=True,
+    )
+    app.callback()(_root)
+    for function in (report, merge, diff, filter_command, aggregate):
+        name = function.__name__.removesuffix("_command")
+        app.command(name)(with_settings(function, startup.settings))
+    app.command("plugins")(with_settings(plugins, {}))
+    app.command("config")(with_settings(config_command, startup.settings))
+    return app
+
+
+def with_settings(
+    function: Callable[..., int], settings: Mapping[str, Setting]
+) -> Callable[..., int]:
+    """``function`` with one keyword parameter per setting (and the plugin flags) added.
+
+    The added values are taken out before ``function`` is called: the setting flags go to
+    ``Startup.flags``, the plugin flags were read at start-up.
+    """
+    signature = inspect.signature(function, eval_str=True)
+    extra = [_setting_parameter(s) for s in sorted(settings.values(), key=lambda s: s.name)]
+    extra += _selection_parameters()
+
+    @functools.wraps(function)
+    def wrapper(**kwargs: Any) -> int:
+        ctx: typer.Context = kwargs["ctx"]
+        startup: Startup = ctx.obj
+        for name in list(kwargs):
+            if name.startswith(_SETTING):
+                value = kwargs.pop(name)
+                startup.flags[name[len(_SETTING) :]] = value if value not in ((), []) else None
+            elif name in _CLI_ONLY:
+                kwargs.pop(name)
+        return function(**kwargs)
+
+    parameters = [*signature.parameters.values(), *extra]
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    return wrapper
+
+
+def _setting_parameter(setting: Setting) -> inspect.Parameter:
+    names = [setting.flag]
+    if "_" in setting.name:
+        names.append("--" + setting.name)
+    names += ["--" + alias for alias in setting.aliases]
+    annotation: Any = str | None
+    if setting.type == "bool":
+        names = [f"{name}/--no-{name[2:]}" for name in names]
+        annotation = bool | None
+    elif setting.type == "list":
+        annotation = list[str] | None
+    option = typer.Option(
+        None,
+        *names,
+        help=f"{setting.help} [{setting.env}]",
+        rich_help_panel="Settings",
+        show_default=False,
+    )
+    return inspect.Parameter(
+        _SETTING + setting.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=option,
+        annotation=annotation,
+    )
+
+
+def _selection_parameters() -> list[inspect.Parameter]:
+    panel = "Plugins and configuration"
+    options = {
+        "plugin": (
+            list[str] | None,
+            typer.Option(
+                None, "-p", help="Add plugin NAME, or block it with no:NAME.", rich_help_panel=panel
+            ),
+        ),
+        "plugin_list": (
+            str | None,
+            typer.Option(
+                None,
+                "--plugins",
+                help="Comma-separated plugin specs, as -p.",
+                rich_help_panel=panel,
+            ),
+        ),
+        "config": (
+            str | None,
+            typer.Option(
+                None,
+                "--config",
+                help="Configuration file instead of the nearest covtool.toml.",
+                rich_help_panel=panel,
+            ),
+        ),
+    }
+    return [
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation
+        )
+        for name, (annotation, option) in options.items()
+    ]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"covtool {__version__}")
+        raise typer.Exit(ExitCode.OK)
+
+
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    """Coverage for pull-request CI: run, compare, report, gate."""
+
+
+# -- commands ----------------------------------------------------------------------------------
+Profiles = Annotated[
+    list[Path], typer.Argument(help="Coverage files; several are merged first.", show_default=False)
+]
+Output = Annotated[
+    Path | None, typer.Option("-o", "--output", help="Write here instead of standard output.")
+]
+InputFormat = Annotated[
+    str | None,
+    typer.Option("--input-format", help="Read the inputs as this format instead of detecting it."),
+]
+
+
+def _execute(
+    ctx: typer.Context, output: Path | None, work: Callable[[Run], ExitCode | None]
+) -> int:
+    """Make the run, do the work, and always tell the plugins how it ended."""
+    startup: Startup = ctx.obj
+    run = startup.make_run(output)
+    code = ExitCode.INTERNAL_ERROR
+    try:
+        code = work(run) or ExitCode.OK
+    except CovtoolError as error:
+        code = error.exit_code
+        raise
+    finally:
+        run.hook.covtool_run_finished(run=run, exit_code=code)
+    return code
+
+
+def report(
+    ctx: typer.Context,
+    profiles: Profiles,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="Report format: text, json, markdown, or any a plugin offers."
+        ),
+    ] = "text",
+    output: Output = None,
+    input_format: InputFormat = None,
+) -> int:
+    """Summarise coverage per file, per directory and in total."""
+
+    def work(run: Run) -> None:
+        profile = engine.read_merged(run, profiles, input_format)
+        threshold = run.config.get("coverage_threshold")
+        engine.publish(run, Report(profile, threshold=threshold), fmt, output)
+
+    return _execute(ctx, output, work)
+
+
+def merge(
+    ctx: typer.Context,
+    profiles: Profiles,
+    output: Output = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="Output format (default: the inputs' format)."),
+    ] = None,
+    input_format: InputFormat = None,
+) -> int:
+    """Merge profiles: counts of the same block add up; the modes must agree."""
+
+    def work(run: Run) -> None:
+        profile = engine.read_merged(run, profiles, input_format)
+        engine.publish(run, Report(profile), fmt or profile.source_format, output)
+
+    return _execute(ctx, output, work)
+
+
+def diff(
+    ctx: typer.Context,
+    base: Annotated[Path, typer.Argument(help="The profile to compare with (the main branch).")],
+    head: Annotated[Path, typer.Argument(help="The new profile.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json or markdown.")] = "text",
+    output: Output = None,
+    input_format: InputFormat = None,
+) -> int:
+    """Per-file old %, new % and delta, with added and deleted files."""
+
+    def work(run: Run) -> None:
+        old = engine.read_profile(run, base, input_format)
+        new = engine.read_profile(run, head, input_format)
+        threshold = run.config.get("coverage_threshold")
+        engine.publish(run, Report(new, threshold=threshold, diff=compare(old, new)), fmt, output)
+
+    return _execute(ctx, output, work)
+
+
+def filter_command(
+    ctx: typer.Context,
+    profile_path: Annotated[Path, typer.Argument(metavar="PROFILE", help="The profile to filter.")],
+    include_path: Annotated[
+        list[str] | None,
+        typer.Option("--include-path", help="Keep files matching this regex (any of several)."),
+    ] = None,
+    exclude_path: Annotated[
+        list[str] | None,
+        typer.Option("--exclude-path", help="Then drop files matching this regex."),
+    ] = None,
+    output: Output = None,
+    input_format: InputFormat = None,
+) -> int:
+    """Keep the files whose path matches --include-path, minus those matching --exclude-path."""
+
+    def work(run: Run) -> None:
+        profile = engine.read_profile(run, profile_path, input_format)
+        includes, excludes = include_path or [], exclude_path or []
+        _check_regexes(includes, "--include-path")
+        _check_regexes(excludes, "--exclude-path")
+        kept = filter_paths(profile, includes, excludes)
+        if not len(kept):
+            raise UsageError(
+                f"no file of {profile_path} ({len(profile)} files) is left after filtering"
+            )
+        engine.publish(run, Report(kept), profile.source_format, output)
+
+    return _execute(ctx, output, work)
+
+
+def _check_regexes(patterns: Sequence[str], flag: str) -> None:
+    import re
+
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise UsageError(f"{flag} {pattern!r}: not a regular expression: {error}") from None
+
+
+def aggregate(
+    ctx: typer.Context,
+    profiles: Profiles,
+    output: Output = None,
+    input_format: InputFormat = None,
+) -> int:
+    """Count, per block, how many profiles covered it (each count becomes 0/1, then adds up)."""
+
+    def work(run: Run) -> None:
+        parsed, names = engine.read_profiles(run, profiles, input_format)
+        profile = aggregate_profiles(parsed, names)
+        engine.publish(run, Report(profile), profile.source_format, output)
+
+    return _execute(ctx, output, work)
+
+
+def plugins(ctx: typer.Context) -> int:
+    """List the active plugins: where each came from, its hooks and its settings."""
+    startup: Startup = ctx.obj
+    pm = startup.pm
+    lines = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        where = getattr(plugin, "__file__", None) or type(plugin).__module__
+        settings = sorted(s.name for s in startup.settings.values() if s.plugin == name)
+        lines += [
+            f"{name}  ({pm.origins.get(name, 'registered at run time')}: {where})",
+            f"  hooks:    {', '.join(hooks_of(pm, plugin)) or '-'}",
+            f"  settings: {', '.join(settings) or '-'}",
+        ]
+    blocked = sorted(name for name, plugin in pm.list_name_plugin() if plugin is None)
+    if blocked:
+        lines.append(f"blocked: {', '.join(blocked)}")
+    run = startup.make_run()
+    formats = engine.report_formats(run)
+    lines.append(f"report formats: {', '.join(sorted(formats))}")
+    print("\n".join(lines))
+    return ExitCode.OK
+
+
+def config_command(ctx: typer.Context) -> int:
+    """Show every setting: its value and the layer that set it (default, file, env, flag)."""
+
+    def work(run: Run) -> None:
+        config = run.config
+        print(f"configuration file: {config.path or '(none)'}")
+        for name in sorted(config.settings):
+            value = config.get(name)
+            shown = ",".join(value) if isinstance(value, tuple) else value
+            owner = config.settings[name].plugin
+            print(f"{name} = {shown!s}  ({config.source(name)}; plugin {owner})")
+
+    return _execute(ctx, None, work)

@@ -1,0 +1,112 @@
+"""The work of each command as a sequence of hook calls.
+
+The engine knows the order of the work and nothing about any format, store or service:
+it asks the plugins through the hooks of ``covtool.hookspecs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from covtool.errors import InputError, UsageError
+from covtool.model import Profile
+from covtool.profileops import merge
+from covtool.records import ProfileSource
+from covtool.reporting import Artifact, Report, ReportFormat, write_atomic
+from covtool.run import Run
+
+
+def read_profile(run: Run, path: Path, forced_format: str | None = None) -> Profile:
+    """Parse one coverage file with whichever format plugin claims it."""
+    source = ProfileSource(path, forced_format)
+    try:
+        head = source.head()
+    except FileNotFoundError:
+        raise InputError(str(path), "no such file") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "is a directory, not a coverage file") from None
+    except OSError as error:
+        raise InputError(str(path), f"cannot read: {error.strerror}") from None
+    profile: Profile | None = run.hook.covtool_parse_profile(source=source, run=run)
+    if profile is None:
+        raise InputError(f"{path}:1", _unclaimed_reason(head, forced_format, run))
+    return profile
+
+
+def _unclaimed_reason(head: bytes, forced_format: str | None, run: Run) -> str:
+    known = ", ".join(sorted(profile_formats(run)))
+    if forced_format is not None:
+        return f"no plugin reads format {forced_format!r} (known: {known})"
+    if not head.strip():
+        return "empty file, not a coverage profile"
+    if b"\0" in head:
+        return "binary data, not a coverage profile"
+    return f"not a coverage profile in a known format ({known}); --format forces one"
+
+
+def profile_formats(run: Run) -> list[str]:
+    """Names of the formats that format plugins read (those that also write them)."""
+    return sorted(report_formats(run))
+
+
+def read_profiles(
+    run: Run, paths: Sequence[Path], forced_format: str | None = None
+) -> tuple[list[Profile], list[str]]:
+    """Parse several coverage files; returns the profiles and their names."""
+    return [read_profile(run, path, forced_format) for path in paths], [str(p) for p in paths]
+
+
+def read_merged(run: Run, paths: Sequence[Path], forced_format: str | None = None) -> Profile:
+    """Parse several coverage files and merge them into one profile."""
+    profiles, names = read_profiles(run, paths, forced_format)
+    return merge(profiles, names)
+
+
+def report_formats(run: Run) -> dict[str, ReportFormat]:
+    """Every report format the loaded plugins offer, by name."""
+    offered: dict[str, ReportFormat] = {}
+    for formats in run.hook.covtool_report_formats():
+        for fmt in formats:
+            if fmt.name in offered:
+                raise UsageError(f"two plugins offer the report format {fmt.name!r}")
+            offered[fmt.name] = fmt
+    return offered
+
+
+def render(run: Run, report: Report, formats: Sequence[str]) -> list[Artifact]:
+    """Render ``report`` in each of ``formats``; an unknown or unrendered format is an error."""
+    offered = report_formats(run)
+    for name in formats:
+        if name not in offered:
+            known = ", ".join(sorted(offered))
+            raise UsageError(f"unknown report format {name!r} (available: {known})")
+    artifacts = [
+        artifact
+        for produced in run.hook.covtool_render_report(
+            report=report, formats=list(formats), run=run
+        )
+        for artifact in produced
+    ]
+    missing = set(formats) - {artifact.format for artifact in artifacts}
+    if missing:
+        raise UsageError(f"no plugin rendered the report format {sorted(missing)[0]!r}")
+    return artifacts
+
+
+def emit(run: Run, artifact: Artifact, output: Path | None) -> None:
+    """Write one artifact to ``output`` (atomically) or, without one, to standard output."""
+    if output is not None:
+        write_atomic(output, artifact.content)
+        return
+    content = artifact.content
+    run.stdout.write(content if isinstance(content, str) else content.decode())
+    run.stdout.flush()
+
+
+def publish(run: Run, report: Report, fmt: str, output: Path | None) -> None:
+    """Render ``report`` in one format, write it, then announce it (``covtool_report_ready``)."""
+    artifacts = render(run, report, [fmt])
+    for artifact in artifacts:
+        emit(run, artifact, output)
+    run.hook.covtool_report_ready(report=report, artifacts=artifacts, run=run)

@@ -1,0 +1,101 @@
+"""Plain view data for renderers: rows, formatted percentages, aligned text, escaping.
+
+Renderers turn a ``Report`` into rows here, then into text, JSON or markdown; they share the
+rounding rule so that every output shows the same number for the same ratio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from covtool.diff import FileDelta
+from covtool.model import Profile, Totals
+
+
+@dataclass(frozen=True)
+class Row:
+    """A named line of a summary table: a file, a directory or the total."""
+
+    name: str
+    totals: Totals
+
+
+def file_rows(profile: Profile) -> list[Row]:
+    """One row per file, sorted by path."""
+    return [Row(p, t) for p, t in zip(profile.paths, profile.file_totals(), strict=True)]
+
+
+def directory_rows(profile: Profile) -> list[Row]:
+    """One row per directory (its own files only), sorted."""
+    return [Row(d, t) for d, t in profile.directory_totals().items()]
+
+
+def format_ratio(ratio: Fraction | None, digits: int = 1) -> str:
+    """A ratio as a percentage with ``digits`` decimals, ``N/A`` when there is none.
+
+    Like coverage.py, it shows 100 only when everything is covered and 0 only when nothing
+    is: 99.96 % reads 99.9, not 100.0, so a display never contradicts a threshold check.
+    """
+    if ratio is None:
+        return "N/A"
+    text = f"{float(ratio * 100):.{digits}f}"
+    step = Fraction(1, 10**digits)
+    if text == f"{100:.{digits}f}" and ratio < 1:
+        text = f"{100 - step:.{digits}f}"
+    elif text == f"{0:.{digits}f}" and ratio > 0:
+        text = f"{step:.{digits}f}"
+    return text
+
+
+def format_percent(totals: Totals | None, digits: int = 1) -> str:
+    """``format_ratio`` of a file's or total's coverage, with a ``%`` sign."""
+    if totals is None or totals.ratio is None:
+        return "N/A"
+    return format_ratio(totals.ratio, digits) + "%"
+
+
+def format_delta(delta: FileDelta) -> str:
+    """A file's change in points with its sign (``+4.3``, ``-0.5``), or its status word."""
+    if delta.status in ("added", "deleted"):
+        return delta.status
+    if delta.delta is None:
+        return ""
+    return f"{delta.delta:+.1f}"
+
+
+def totals_dict(totals: Totals, with_branches: bool) -> dict[str, Any]:
+    """Totals as JSON-ready data: exact counts, and the unrounded percentage."""
+    data: dict[str, Any] = {
+        "statements": totals.statements,
+        "covered": totals.covered,
+        "percent": totals.percent,
+    }
+    if with_branches:
+        data["branches"] = totals.branches
+        data["branches_covered"] = totals.branches_covered
+    return data
+
+
+def align(rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
+    """Rows of cells as lines of text, each column padded to its widest cell."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(right))]
+    return [
+        "  ".join(
+            cell.rjust(width) if is_right else cell.ljust(width)
+            for cell, width, is_right in zip(row, widths, right, strict=True)
+        ).rstrip()
+        for row in rows
+    ]
+
+
+_MARKDOWN_SPECIAL = str.maketrans(
+    {c: "\\" + c for c in "\\`*_{}[]()#+!|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+)
+
+
+def escape_markdown(text: str) -> str:
+    """Text that shows as itself in GitHub markdown, inside a table cell too."""
+    return text.translate(_MARKDOWN_SPECIAL).replace("\n", " ")

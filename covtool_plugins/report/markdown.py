@@ -1,0 +1,91 @@
+"""The ``markdown`` report: the summary or comparison as GitHub-flavoured markdown tables.
+
+File names are escaped, so a name with ``|``, backticks or ``<script>`` shows as itself.
+"""
+
+from __future__ import annotations
+
+from covtool import Artifact, FileDelta, Report, ReportFormat, Totals, hookimpl, views
+
+NAME = "markdown"
+
+
+@hookimpl
+def covtool_report_formats() -> list[ReportFormat]:
+    """Offer the ``markdown`` format."""
+    return [ReportFormat(NAME, "markdown tables, for PR comments and job summaries", "coverage.md")]
+
+
+@hookimpl
+def covtool_render_report(report: Report, formats: list[str]) -> list[Artifact]:
+    """Render the summary or the comparison as markdown."""
+    if NAME not in formats:
+        return []
+    text = diff_markdown(report) if report.diff else summary_markdown(report)
+    return [Artifact(NAME, "coverage.md", text)]
+
+
+def _table(header: list[str], align: str, rows: list[list[str]]) -> list[str]:
+    separator = " | ".join(["----", *[align] * (len(header) - 1)])
+    return [" | ".join(header), separator, *(" | ".join(row) for row in rows)]
+
+
+def summary_markdown(report: Report) -> str:
+    """Total first, then directories and files."""
+    profile = report.profile
+    total = profile.totals()
+    lines = [
+        f"**Coverage: {views.format_percent(total)}** "
+        f"({total.covered} of {total.statements} statements in {len(profile)} files)",
+        "",
+        *_table(
+            ["Directory", "Statements", "Covered", "Coverage"],
+            "---:",
+            _rows(views.directory_rows(profile)),
+        ),
+        "",
+        *_table(
+            ["File", "Statements", "Covered", "Coverage"], "---:", _rows(views.file_rows(profile))
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _rows(rows: list[views.Row]) -> list[list[str]]:
+    return [
+        [
+            views.escape_markdown(r.name),
+            str(r.totals.statements),
+            str(r.totals.covered),
+            views.format_percent(r.totals),
+        ]
+        for r in rows
+    ]
+
+
+def diff_markdown(report: Report) -> str:
+    """The original comparison table: changed, added and deleted files."""
+    assert report.diff is not None
+    d = report.diff
+    moved = [f for f in d.files if f.status != "unchanged"]
+    delta = "" if d.delta is None else f"{d.delta:+.1f}"
+    lines = [
+        f"**Coverage: {_side(d.old_totals)} → {_side(d.new_totals)}** ({delta or 'no change'})",
+        "",
+        *_table(
+            ["File", "Old Coverage", "New Coverage", "Delta"],
+            ":---:",
+            [_diff_row(f) for f in moved],
+        ),
+    ]
+    if not moved:
+        lines.append("\nNo file's coverage changed.")
+    return "\n".join(lines) + "\n"
+
+
+def _side(totals: Totals | None) -> str:
+    return "Does not exist" if totals is None else views.format_percent(totals)
+
+
+def _diff_row(f: FileDelta) -> list[str]:
+    return [views.escape_markdown(f.path), _side(f.old), _side(f.new), views.format_delta(f)]

@@ -1,0 +1,116 @@
+"""covtool against real Go profiles made in this run by ``go test`` (Debian's golang-go)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import Covtool, GoRun, go_env
+
+pytestmark = pytest.mark.realdata
+
+
+def go_percentages(run: GoRun) -> dict[str, str]:
+    """``{package: "98.1"}`` from go test's ``coverage: X% of statements`` lines."""
+    found = re.findall(r"^ok\s+(\S+)\s.*coverage: ([\d.]+)% of statements", run.stdout, re.M)
+    assert found, run.stdout
+    return dict(found)
+
+
+def report_json(covtool: Covtool, *args: object) -> dict:
+    result = covtool("report", "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_single_package_total_equals_go_test(
+    covtool: Covtool, stdlib_profiles: dict[str, GoRun]
+) -> None:
+    run = stdlib_profiles["strings"]
+    expected = go_percentages(run)["strings"]
+    text = covtool("report", run.profile)
+    assert text.exit_code == 0
+    total_line = text.stdout.strip().splitlines()[-1]
+    assert total_line.split()[0] == "TOTAL"
+    assert total_line.split()[-1] == f"{expected}%"
+    data = report_json(covtool, run.profile)
+    assert f"{data['totals']['percent']:.1f}" == expected
+
+
+def test_each_package_equals_go_test(covtool: Covtool, stdlib_profiles: dict[str, GoRun]) -> None:
+    run = stdlib_profiles["two"]
+    data = report_json(covtool, run.profile)
+    printed = {package: f"{d['percent']:.1f}" for package, d in data["directories"].items()}
+    assert printed == go_percentages(run)
+
+
+def cover_func_total(profile: Path, tmp: Path) -> str:
+    """The total line of ``go tool cover -func``."""
+    result = subprocess.run(
+        ["go", "tool", "cover", f"-func={profile}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=go_env(tmp),
+    )
+    return result.stdout.strip().splitlines()[-1].split()[-1].rstrip("%")
+
+
+def test_total_equals_go_tool_cover(
+    covtool: Covtool, stdlib_profiles: dict[str, GoRun], tmp_path: Path
+) -> None:
+    run = stdlib_profiles["two"]
+    data = report_json(covtool, run.profile)
+    assert f"{data['totals']['percent']:.1f}" == cover_func_total(run.profile, tmp_path)
+
+
+def naive_percent(profile: Path) -> float:
+    """Every line counted as its own block: what a tool that does not merge reports."""
+    total = covered = 0
+    for line in profile.read_text().splitlines()[1:]:
+        statements, count = map(int, line.rsplit(" ", 2)[1:])
+        total += statements
+        covered += statements if count else 0
+    return 100 * covered / total
+
+
+def test_coverpkg_profile_reports_the_merged_figure(
+    covtool: Covtool, stdlib_profiles: dict[str, GoRun], tmp_path
+) -> None:
+    run = stdlib_profiles["coverpkg"]
+    data = report_json(covtool, run.profile)
+    merged = data["totals"]["percent"]
+    assert f"{merged:.1f}" == cover_func_total(run.profile, tmp_path)
+    assert merged - naive_percent(run.profile) > 20  # the naive sum is far off
+    single = report_json(covtool, stdlib_profiles["two"].profile)
+    assert data["totals"]["statements"] == single["totals"]["statements"]
+
+
+def test_merge_of_three_copies_triples_counts(
+    covtool: Covtool, stdlib_profiles: dict[str, GoRun]
+) -> None:
+    profile = stdlib_profiles["two"].profile
+    result = covtool("merge", profile, profile, profile, "-o", "merged.out")
+    assert result.exit_code == 0, result.stderr
+    original = profile.read_text().splitlines()
+    merged = (covtool.path / "merged.out").read_text().splitlines()
+    tripled = sorted(
+        f"{line.rsplit(' ', 1)[0]} {3 * int(line.rsplit(' ', 1)[1])}" for line in original[1:]
+    )
+    assert merged[0] == original[0]
+    assert sorted(merged[1:]) == tripled
+
+
+def test_go_writer_round_trips_real_profile(
+    covtool: Covtool, stdlib_profiles: dict[str, GoRun]
+) -> None:
+    profile = stdlib_profiles["coverpkg"].profile
+    assert covtool("merge", profile, "-o", "once.out").exit_code == 0
+    assert covtool("merge", "once.out", "-o", "twice.out").exit_code == 0
+    once = (covtool.path / "once.out").read_text()
+    assert once == (covtool.path / "twice.out").read_text()
+    assert len(once.splitlines()) - 1 < len(profile.read_text().splitlines()) - 1  # merged
