@@ -26,7 +26,7 @@ class FileDelta:
             return "added"
         if self.new is None:
             return "deleted"
-        return "unchanged" if self.old.ratio == self.new.ratio else "changed"
+        return "unchanged" if self.old.same_ratio(self.new) else "changed"
 
     @property
     def delta(self) -> float | None:
@@ -49,10 +49,14 @@ class Diff:
 
 
 def percent_delta(old: Totals | None, new: Totals | None) -> float | None:
-    """``new - old`` in percentage points from exact ratios, or None if either is missing."""
-    if old is None or new is None or old.ratio is None or new.ratio is None:
+    """``new - old`` in percentage points, or None unless both have a percentage.
+
+    One integer numerator over one integer denominator, divided once: the float nearest the
+    exact difference (subtracting two rounded percentages would not be).
+    """
+    if old is None or new is None or old.total == 0 or new.total == 0:
         return None
-    return float((new.ratio - old.ratio) * 100)
+    return 100 * (new.hit * old.total - old.hit * new.total) / (old.total * new.total)
 
 
 def compare(base: Profile, head: Profile) -> Diff:

@@ -97,10 +97,10 @@ def render(run: Run, report: Report, formats: Sequence[str]) -> list[Artifact]:
 def emit(run: Run, artifact: Artifact, output: Path | None) -> None:
     """Write one artifact to ``output`` (atomically) or, without one, to standard output."""
     if output is not None:
-        write_atomic(output, artifact.content)
+        write_atomic(output, artifact.chunks())
         return
-    content = artifact.content
-    run.stdout.write(content if isinstance(content, str) else content.decode())
+    for piece in artifact.text_chunks():
+        run.stdout.write(piece)
     run.stdout.flush()
 
 

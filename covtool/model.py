@@ -57,15 +57,28 @@ class Totals:
         )
 
     @property
+    def hit(self) -> int:
+        """Covered statements and covered branches: the numerator of ``ratio``."""
+        return self.covered + self.branches_covered
+
+    @property
+    def total(self) -> int:
+        """Statements and branches: the denominator of ``ratio``."""
+        return self.statements + self.branches
+
+    def same_ratio(self, other: Totals) -> bool:
+        """Whether both have exactly the same coverage (both None counts as the same)."""
+        return self.hit * other.total == other.hit * self.total and (
+            (self.total == 0) == (other.total == 0)
+        )
+
+    @property
     def ratio(self) -> Fraction | None:
         """Covered over total, statements and branches together (coverage.py's combination).
 
         ``None`` when there is nothing to cover; without branches this is statement coverage.
         """
-        total = self.statements + self.branches
-        if total == 0:
-            return None
-        return Fraction(self.covered + self.branches_covered, total)
+        return None if self.total == 0 else Fraction(self.hit, self.total)
 
     @property
     def percent(self) -> float | None:
@@ -74,10 +87,7 @@ class Totals:
         Integer true division is correctly rounded, so this is the float nearest the exact
         ratio, without building a ``Fraction``.
         """
-        total = self.statements + self.branches
-        if total == 0:
-            return None
-        return 100 * (self.covered + self.branches_covered) / total
+        return None if self.total == 0 else 100 * self.hit / self.total
 
 
 class Regions(NamedTuple):

@@ -8,6 +8,7 @@ half-written file behind.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,27 +35,54 @@ class Report:
     title: str = ""
 
 
+Content = str | bytes | Callable[[], Iterable[str]]
+
+
 @dataclass(frozen=True)
 class Artifact:
-    """A rendered report: its format, a file name relative to the output directory, content."""
+    """A rendered report: its format, a file name relative to the output directory, content.
+
+    Large content is a function returning an iterable of text pieces, so that it is written
+    piece by piece and never held whole in memory; it is called once per reader.
+    """
 
     format: str
     filename: str
-    content: str | bytes
+    content: Content
+
+    def text_chunks(self) -> Iterator[str]:
+        """The content as text, in pieces."""
+        if isinstance(self.content, str):
+            yield self.content
+        elif isinstance(self.content, bytes):
+            yield self.content.decode()
+        else:
+            yield from self.content()
+
+    def chunks(self) -> Iterator[bytes]:
+        """The content as bytes, in pieces."""
+        if isinstance(self.content, bytes):
+            yield self.content
+        else:
+            for piece in self.text_chunks():
+                yield piece.encode()
 
 
-def write_atomic(path: Path, content: str | bytes) -> None:
+def write_atomic(path: Path, content: str | bytes | Iterable[bytes]) -> None:
     """Write ``content`` to ``path`` through a temporary file renamed into place.
 
-    Readers see the old file or the complete new one, never a part; on failure the
-    temporary file is removed and the old file is left as it was.
+    Readers see the old file or the complete new one, never a part; on failure (in the
+    writing or in the producing of the content) the temporary file is removed and the old
+    file is left as it was.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = content.encode() if isinstance(content, str) else content
+    pieces = [content.encode()] if isinstance(content, str) else content
+    pieces = [pieces] if isinstance(pieces, bytes) else pieces
     try:
         with temporary.open("wb") as stream:
-            stream.write(data)
+            for piece in pieces:
+                stream.write(piece)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

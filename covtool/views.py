@@ -42,7 +42,7 @@ def format_ratio(ratio: Fraction | None, digits: int = 1) -> str:
     if ratio is None:
         return "N/A"
     text = f"{float(ratio * 100):.{digits}f}"
-    step = Fraction(1, 10**digits)
+    step = 10.0**-digits
     if text == f"{100:.{digits}f}" and ratio < 1:
         text = f"{100 - step:.{digits}f}"
     elif text == f"{0:.{digits}f}" and ratio > 0:

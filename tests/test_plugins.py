@@ -34,7 +34,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.mkdir()
     monkeypatch.syspath_prepend(str(path))
     yield path
-    for name in [m for m in sys.modules if m.startswith("covtest_")]:
+    for name in [m for m in sys.modules if m.startswith(("covtest_", "covtool_total"))]:
         del sys.modules[name]
 
 
@@ -153,3 +153,15 @@ def test_listing_shows_every_builtin(covtool: Covtool) -> None:
     )
     assert "settings: coverage_threshold, plugins" in listing
     assert listing.rstrip().endswith("report formats: go, json, markdown, text")
+
+
+def test_documented_example_plugin_works(covtool: Covtool, site: Path) -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "plugins.md").read_text()
+    example = docs.split("```python\n", 1)[1].split("```", 1)[0]
+    module = example.splitlines()[0].removeprefix("# ").removesuffix(".py")
+    install(site, module, example, entry_point="total")
+    covtool.write("a.out", "mode: set\na.go:1.1,2.2 3 1\nb.go:1.1,2.2 1 0\n")
+    assert covtool("report", "a.out").stderr == "total 75.0%\n"
+    assert covtool("report", "a.out", "--total-prefix", "all:").stderr == "all: 75.0%\n"
+    assert covtool("report", "a.out", env={"COVTOOL_TOTAL_PREFIX": "env"}).stderr == "env 75.0%\n"
+    assert covtool("report", "a.out", "-p", "no:total").stderr == ""

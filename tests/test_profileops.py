@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pytest
+
 from conftest import Covtool
+from covtool.profileops import _union, merge
+from covtool_plugins.formats.go import parse
 
 A = """mode: count
 example.com/shop/cart/cart.go:3.20,5.2 2 1
@@ -146,3 +151,21 @@ def test_diff_of_identical_profiles_is_unchanged(covtool: Covtool) -> None:
     data = json.loads(covtool("diff", "a.out", "a.out", "-f", "json").stdout)
     assert {f["status"] for f in data["files"].values()} == {"unchanged"}
     assert data["totals"]["delta"] == 0
+
+
+def shard(mode: str, seed: int) -> str:
+    """One of several shards with the same blocks and different counts."""
+    top = 2 if mode == "set" else 9
+    blocks = [f"p/f{i % 7}.go:{i}.1,{i}.9 {i % 3} {seed * i % 3 % top}" for i in range(1, 200)]
+    return f"mode: {mode}\n" + "\n".join(blocks) + "\n"
+
+
+@pytest.mark.parametrize("mode", ["set", "count"])
+def test_same_layout_fast_path_equals_general_merge(mode: str) -> None:
+    profiles = [parse(shard(mode, seed).encode(), f"{seed}.out") for seed in (1, 2, 3)]
+    names = ["1.out", "2.out", "3.out"]
+    fast = merge(profiles, names)
+    general = _union(profiles, names, mode)
+    assert fast.paths == general.paths
+    assert all(np.array_equal(a, b) for a, b in zip(fast.regions, general.regions, strict=True))
+    assert fast.regions.hits.any() and not fast.regions.hits.all()

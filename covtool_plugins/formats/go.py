@@ -14,6 +14,8 @@ Lines are only looked at one by one to explain the first malformed one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -61,7 +63,9 @@ def covtool_render_report(report: Report, formats: list[str]) -> list[Artifact]:
     """Write the report's profile as a Go cover profile."""
     if NAME not in formats:
         return []
-    return [Artifact(NAME, FILENAME, format_profile(report.profile))]
+    profile = report.profile
+    _require_go_blocks(profile)  # now, before any file is opened
+    return [Artifact(NAME, FILENAME, lambda: iter_profile(profile))]
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -229,21 +233,19 @@ def _name_runs(
         fingerprints = np.zeros(lengths.shape, np.uint64)
     change = np.ones(lengths.shape[0], bool)
     change[1:] = (lengths[1:] != lengths[:-1]) | (fingerprints[1:] != fingerprints[:-1])
-    run_starts = np.flatnonzero(change).tolist()
-    run_ends = [*run_starts[1:], lengths.shape[0]]
-    starts_list, colons_list, ends_list = (
-        (lo + starts).tolist(),
-        (lo + colons).tolist(),
-        (lo + ends).tolist(),
-    )
-    for i, j in zip(run_starts, run_ends, strict=True):
-        name = body[starts_list[i] : colons_list[i]]
-        if body.count(b"\n" + name + b":", starts_list[i] - 1, ends_list[j - 1]) == j - i:
+    run_starts = np.flatnonzero(change)
+    run_ends = np.append(run_starts[1:], lengths.shape[0])
+    first_starts = (lo + starts[run_starts]).tolist()
+    first_colons = (lo + colons[run_starts]).tolist()
+    last_ends = (lo + ends[run_ends - 1]).tolist()
+    for n, (i, j) in enumerate(zip(run_starts.tolist(), run_ends.tolist(), strict=True)):
+        name = body[first_starts[n] : first_colons[n]]
+        if body.count(b"\n" + name + b":", first_starts[n] - 1, last_ends[n]) == j - i:
             table.run_names.append(name)
             table.run_lengths.append(j - i)
             continue
         for k in range(i, j):  # a fingerprint collision: name every line exactly
-            table.run_names.append(body[starts_list[k] : colons_list[k]])
+            table.run_names.append(body[lo + int(starts[k]) : lo + int(colons[k])])
             table.run_lengths.append(1)
 
 
@@ -288,26 +290,45 @@ def _number_problem(value: str, max_digits: int = _MAX_DIGITS) -> str:
 
 
 # -- writing -------------------------------------------------------------------------------
-def format_profile(profile: Profile) -> str:
-    """The profile as Go cover profile text, files and blocks sorted.
+#: Blocks formatted per piece of output: large enough to amortise the per-piece work, small
+#: enough that the Python integers of one piece stay a few MiB.
+WRITE_ROWS = 65536
 
-    Each file's lines come from one ``%`` formatting of a repeated line template over a flat
-    tuple of that file's numbers, so no Python code runs per block.
-    """
+
+def _require_go_blocks(profile: Profile) -> None:
     if profile.unit != "block" or profile.mode not in GO_MODES:
         raise UsageError(
             f"the go format holds Go blocks; this profile holds {profile.unit}s"
             + (f" from {profile.source_format}" if profile.source_format else "")
         )
+
+
+def format_profile(profile: Profile) -> str:
+    """The profile as Go cover profile text, files and blocks sorted."""
+    return "".join(iter_profile(profile))
+
+
+def iter_profile(profile: Profile) -> Iterator[str]:
+    """The profile as Go cover profile text, in pieces of about ``WRITE_ROWS`` blocks.
+
+    Each file's lines come from one ``%`` formatting of a repeated line template over a flat
+    tuple of that file's numbers, so no Python code runs per block.
+    """
+    _require_go_blocks(profile)
+    yield f"mode: {profile.mode}\n"
     r = profile.regions
-    table = np.stack(
-        [r.start_line, r.start_col, r.end_line, r.end_col, r.statements, r.hits], axis=1
-    ).astype(np.int64)
+    columns = (r.start_line, r.start_col, r.end_line, r.end_col, r.statements, r.hits)
     offsets = profile.offsets.tolist()
-    parts = [f"mode: {profile.mode}\n"]
-    for i, path in enumerate(profile.paths):
-        lo, hi = offsets[i], offsets[i + 1]
-        if hi > lo:
-            template = path.replace("%", "%%") + ":%d.%d,%d.%d %d %d\n"
-            parts.append((template * (hi - lo)) % tuple(table[lo:hi].ravel().tolist()))
-    return "".join(parts)
+    first = 0
+    while first < len(profile.paths):
+        last = int(np.searchsorted(profile.offsets, offsets[first] + WRITE_ROWS, "right")) - 1
+        last = max(last, first + 1)
+        lo, hi = offsets[first], offsets[last]
+        numbers = np.stack([c[lo:hi] for c in columns], axis=1).astype(np.int64).ravel().tolist()
+        parts = []
+        for i in range(first, last):
+            a, b = (offsets[i] - lo) * 6, (offsets[i + 1] - lo) * 6
+            template = profile.paths[i].replace("%", "%%") + ":%d.%d,%d.%d %d %d\n"
+            parts.append((template * ((b - a) // 6)) % tuple(numbers[a:b]))
+        yield "".join(parts)
+        first = last

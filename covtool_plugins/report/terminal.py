@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import shutil
+
 from rich.console import Console
 from rich.table import Table
 
