@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -150,10 +151,10 @@ def preparse(args: Sequence[str]) -> tuple[list[str], str | None]:
             specs.append(next(items, ""))
         elif arg.startswith("-p") and not arg.startswith("--"):
             specs.append(arg[2:])
-        elif arg in ("--plugins", "--config"):
-            value = next(items, "")
-            specs.extend(value.split(",")) if arg == "--plugins" else None
-            config = value if arg == "--config" else config
+        elif arg == "--plugins":
+            specs.extend(next(items, "").split(","))
+        elif arg == "--config":
+            config = next(items, "")
         elif arg.startswith("--plugins="):
             specs.extend(arg.split("=", 1)[1].split(","))
         elif arg.startswith("--config="):
@@ -420,8 +421,6 @@ def filter_command(
 
 
 def _check_regexes(patterns: Sequence[str], flag: str) -> None:
-    import re
-
     for pattern in patterns:
         try:
             re.compile(pattern)

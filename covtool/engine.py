@@ -46,8 +46,8 @@ def _unclaimed_reason(head: bytes, forced_format: str | None, run: Run) -> str:
 
 
 def profile_formats(run: Run) -> list[str]:
-    """Names of the formats that format plugins read (those that also write them)."""
-    return sorted(report_formats(run))
+    """Names of the coverage formats that the loaded plugins read."""
+    return sorted(name for name, fmt in report_formats(run).items() if fmt.readable)
 
 
 def read_profiles(

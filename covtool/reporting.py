@@ -18,11 +18,16 @@ from covtool.model import Profile
 
 @dataclass(frozen=True)
 class ReportFormat:
-    """A report format a plugin offers: its name (``--format NAME``) and default file name."""
+    """A format a plugin writes: its name (``--format NAME``) and default file name.
+
+    ``readable`` says the same plugin also reads it (``covtool_parse_profile``), which makes
+    it a coverage format that ``--input-format`` may name and ``convert`` may read.
+    """
 
     name: str
     description: str
     filename: str
+    readable: bool = False
 
 
 @dataclass(frozen=True)

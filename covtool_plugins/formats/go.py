@@ -55,7 +55,8 @@ def covtool_parse_profile(source: ProfileSource) -> Profile | None:
 @hookimpl
 def covtool_report_formats() -> list[ReportFormat]:
     """The Go profile is also an output format (``merge``, ``filter``, ``convert``)."""
-    return [ReportFormat(NAME, "Go cover profile, as go test -coverprofile writes it", FILENAME)]
+    description = "Go cover profile, as go test -coverprofile writes it"
+    return [ReportFormat(NAME, description, FILENAME, readable=True)]
 
 
 @hookimpl

@@ -106,7 +106,7 @@ def _rich(sections: list[Section], threshold: float | None) -> str:
     for header, rows, percents in sections:
         if not rows:
             continue
-        table = Table(*header[:1], *header[1:], header_style="bold")
+        table = Table(*header, header_style="bold")
         for column in table.columns[1:]:
             column.justify = "right"
         for row, percent in zip(rows, percents, strict=True):
