@@ -237,6 +237,27 @@ class Profile(Mapping[str, FileCoverage]):
         """
         return _build(paths, file_ids, regions, unit, mode, source_format, origin, reject_overlaps)
 
+    def with_regions(
+        self,
+        regions: Regions,
+        *,
+        paths: Sequence[str] | None = None,
+        offsets: np.ndarray | None = None,
+        mode: str | None = None,
+    ) -> Profile:
+        """A profile like this one with other regions (and files, offsets or mode if given).
+
+        The new table must already be sorted and merged; nothing is checked or re-sorted.
+        """
+        return Profile(
+            self.paths if paths is None else paths,
+            self.offsets if offsets is None else offsets,
+            regions,
+            unit=self.unit,
+            mode=mode or self.mode,
+            source_format=self.source_format,
+        )
+
     @classmethod
     def empty(cls, *, unit: Unit = "block", mode: str | None = None) -> Profile:
         """A profile with no files."""

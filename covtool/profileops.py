@@ -53,15 +53,7 @@ def _add_counts(profiles: Sequence[Profile], mode: str | None) -> Profile:
     if mode == "set":
         hits = (hits > 0).astype(np.int64)
     branches_covered = np.max([p.regions.branches_covered for p in profiles], axis=0)
-    regions = first.regions._replace(hits=hits, branches_covered=branches_covered)
-    return Profile(
-        first.paths,
-        first.offsets,
-        regions,
-        unit=first.unit,
-        mode=mode,
-        source_format=first.source_format,
-    )
+    return first.with_regions(first.regions._replace(hits=hits, branches_covered=branches_covered))
 
 
 def _union(profiles: Sequence[Profile], names: Sequence[str], mode: str | None) -> Profile:
@@ -94,13 +86,10 @@ def select_files(profile: Profile, keep: Sequence[bool]) -> Profile:
     keep_files = np.asarray(keep, bool)
     rows = np.repeat(keep_files, np.diff(profile.offsets))
     sizes = np.diff(profile.offsets)[keep_files]
-    return Profile(
-        [path for path, kept in zip(profile.paths, keep, strict=True) if kept],
-        np.concatenate(([0], np.cumsum(sizes))),
+    return profile.with_regions(
         profile.regions.take(rows),
-        unit=profile.unit,
-        mode=profile.mode,
-        source_format=profile.source_format,
+        paths=[path for path, kept in zip(profile.paths, keep, strict=True) if kept],
+        offsets=np.concatenate(([0], np.cumsum(sizes))),
     )
 
 
@@ -124,13 +113,9 @@ def filter_paths(
 def aggregate(profiles: Sequence[Profile], names: Sequence[str]) -> Profile:
     """How many profiles covered each block: counts become 0/1, then add up (mode count)."""
     flattened = [
-        Profile(
-            p.paths,
-            p.offsets,
+        p.with_regions(
             p.regions._replace(hits=(p.regions.hits > 0).astype(np.int64)),
-            unit=p.unit,
             mode="count" if p.mode else None,
-            source_format=p.source_format,
         )
         for p in profiles
     ]
