@@ -44,7 +44,7 @@ _POW10 = 10 ** np.arange(_MAX_DIGITS + 1, dtype=np.int64)
 
 @hookimpl
 def covtool_parse_profile(source: ProfileSource) -> Profile | None:
-    """Claim files that start with ``mode:``, or any file when ``--format go`` is given."""
+    """Claim files that start with ``mode:``, or any file read with ``--input-format go``."""
     if source.format is not None and source.format != NAME:
         return None
     if source.format is None and not source.head(64).startswith(b"mode:"):
