@@ -15,6 +15,7 @@ from covtool.errors import (
     UsageError,
 )
 from covtool.hookimpl import hookimpl
+from covtool.lines import LineProfileBuilder, header_disagreement
 from covtool.model import (
     COVERED,
     GO_MODES,
@@ -36,6 +37,7 @@ from covtool.records import (
 )
 from covtool.reporting import Artifact, Report, ReportFormat
 from covtool.run import Run
+from covtool.safexml import XmlStream, parse_xml
 from covtool.storage import Storage
 from covtool.version import __version__
 
@@ -55,6 +57,7 @@ __all__ = [
     "FileCoverage",
     "FileDelta",
     "InputError",
+    "LineProfileBuilder",
     "LineView",
     "Parser",
     "PluginError",
@@ -71,8 +74,11 @@ __all__ = [
     "Totals",
     "UsageError",
     "Verdict",
+    "XmlStream",
     "__version__",
     "compare",
+    "header_disagreement",
     "hookimpl",
+    "parse_xml",
     "views",
 ]

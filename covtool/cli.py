@@ -84,7 +84,7 @@ def build_app(startup: Startup) -> typer.Typer:
         no_args_is_help=True,
     )
     app.callback()(_root)
-    for function in (report, merge, diff, filter_command, aggregate):
+    for function in (report, merge, diff, filter_command, aggregate, convert):
         name = function.__name__.removesuffix("_command")
         app.command(name)(with_settings(function, startup.settings))
     app.command("plugins")(with_settings(plugins, {}))
@@ -249,7 +249,7 @@ def report(
     """Summarise coverage per file, per directory and in total."""
 
     def work(run: Run) -> None:
-        profile = engine.read_merged(run, profiles, input_format)
+        profile = engine.read_placed(run, profiles, input_format)
         threshold = run.config.get("coverage_threshold")
         engine.publish(run, Report(profile, threshold=threshold), fmt, output)
 
@@ -286,8 +286,8 @@ def diff(
     """Per-file old %, new % and delta, with added and deleted files."""
 
     def work(run: Run) -> None:
-        old = engine.read_profile(run, base, input_format)
-        new = engine.read_profile(run, head, input_format)
+        old = engine.read_placed(run, [base], input_format)
+        new = engine.read_placed(run, [head], input_format)
         threshold = run.config.get("coverage_threshold")
         engine.publish(run, Report(new, threshold=threshold, diff=compare(old, new)), fmt, output)
 
@@ -349,6 +349,35 @@ def aggregate(
     return _execute(ctx, output, work)
 
 
+def convert(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(metavar="IN", help="The coverage file to convert.")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format: go, cobertura, lcov, covtool, or any a plugin offers.",
+        ),
+    ],
+    output: Output = None,
+    input_format: InputFormat = None,
+) -> int:
+    """Write a coverage file in another format.
+
+    Paths are placed in the repository (repository-relative), except when the output format
+    is the input's own: a Go profile stays a Go profile with import paths.
+    """
+
+    def work(run: Run) -> None:
+        profile = engine.read_profile(run, source, input_format)
+        if fmt != profile.source_format:
+            profile = engine.place_paths(run, profile, str(source))
+        engine.publish(run, Report(profile), fmt, output)
+
+    return _execute(ctx, output, work)
+
+
 def plugins(ctx: typer.Context) -> int:
     """List the active plugins: where each came from, its hooks and its settings."""
     startup: Startup = ctx.obj
@@ -368,8 +397,9 @@ def plugins(ctx: typer.Context) -> int:
     if blocked:
         lines.append(f"blocked: {', '.join(blocked)}")
     run = startup.make_run()
-    formats = engine.report_formats(run)
-    lines.append(f"report formats: {', '.join(sorted(formats))}")
+    formats = engine.report_formats(run).values()
+    lines.append(f"reads:  {', '.join(sorted(f.name for f in formats if f.readable))}")
+    lines.append(f"writes: {', '.join(sorted(f.name for f in formats if f.writable))}")
     print("\n".join(lines))
     return ExitCode.OK
 

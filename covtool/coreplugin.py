@@ -22,3 +22,17 @@ def covtool_addoption(parser: Parser) -> None:
         help="Per-file coverage threshold in percent; reports colour files below it.",
         aliases=("cov-threshold-percentage",),
     )
+    parser.addoption(
+        "root",
+        type="path",
+        default="",
+        help="Repository root that report paths are relative to "
+        "(default: the git work tree around the current directory, else the directory).",
+    )
+    parser.addoption(
+        "path_map",
+        type="list",
+        default=(),
+        help="Rewrite a path prefix before placing paths in the repository: FROM=TO "
+        "(repeatable; the first matching rule wins).",
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from covtool.errors import InputError, UsageError
 from covtool.model import Profile
+from covtool.paths import place_profile
 from covtool.profileops import merge
 from covtool.records import ProfileSource
 from covtool.reporting import Artifact, Report, ReportFormat, write_atomic
@@ -32,6 +33,25 @@ def read_profile(run: Run, path: Path, forced_format: str | None = None) -> Prof
     if profile is None:
         raise InputError(f"{path}:1", _unclaimed_reason(head, forced_format, run))
     return profile
+
+
+def place_paths(run: Run, profile: Profile, name: str) -> Profile:
+    """``profile`` with repository-relative paths; paths that cannot be placed are warned of.
+
+    Reports and comparisons need repository paths; profile transforms (merge, filter,
+    aggregate) do not place, so that a Go profile keeps the import paths Go's tools expect.
+    """
+    placed, unplaced = place_profile(profile, run.path_rules)
+    if unplaced:
+        shown = ", ".join(unplaced[:5]) + (
+            f" and {len(unplaced) - 5} more" if len(unplaced) > 5 else ""
+        )
+        run.warn(
+            f"{name}: {len(unplaced)} of {len(profile)} paths are not in the repository at "
+            f"{run.repository} (outside it, or under no Go module of it) and are kept as "
+            f"they are: {shown}; --path-map FROM=TO can place them"
+        )
+    return placed
 
 
 def _unclaimed_reason(head: bytes, forced_format: str | None, run: Run) -> str:
@@ -63,8 +83,15 @@ def read_merged(run: Run, paths: Sequence[Path], forced_format: str | None = Non
     return merge(profiles, names)
 
 
+def read_placed(run: Run, paths: Sequence[Path], forced_format: str | None = None) -> Profile:
+    """Parse, place every path in the repository, and merge: the input of reports."""
+    profiles, names = read_profiles(run, paths, forced_format)
+    placed = [place_paths(run, p, n) for p, n in zip(profiles, names, strict=True)]
+    return merge(placed, names)
+
+
 def report_formats(run: Run) -> dict[str, ReportFormat]:
-    """Every report format the loaded plugins offer, by name."""
+    """Every format the loaded plugins handle (read, write or both), by name."""
     offered: dict[str, ReportFormat] = {}
     for formats in run.hook.covtool_report_formats():
         for fmt in formats:
@@ -76,7 +103,7 @@ def report_formats(run: Run) -> dict[str, ReportFormat]:
 
 def render(run: Run, report: Report, formats: Sequence[str]) -> list[Artifact]:
     """Render ``report`` in each of ``formats``; an unknown or unrendered format is an error."""
-    offered = report_formats(run)
+    offered = {name: fmt for name, fmt in report_formats(run).items() if fmt.writable}
     for name in formats:
         if name not in offered:
             known = ", ".join(sorted(offered))

@@ -73,6 +73,16 @@ class Totals:
         )
 
     @property
+    def line_percent(self) -> float | None:
+        """Statement (line) coverage alone, in percent; ``None`` without statements."""
+        return None if self.statements == 0 else 100 * self.covered / self.statements
+
+    @property
+    def branch_percent(self) -> float | None:
+        """Branch coverage alone, in percent; ``None`` without branches."""
+        return None if self.branches == 0 else 100 * self.branches_covered / self.branches
+
+    @property
     def ratio(self) -> Fraction | None:
         """Covered over total, statements and branches together (coverage.py's combination).
 
@@ -203,6 +213,7 @@ class Profile(Mapping[str, FileCoverage]):
         unit: Unit = "block",
         mode: str | None = None,
         source_format: str = "",
+        roots: Sequence[str] = (),
     ) -> None:
         self.paths: tuple[str, ...] = tuple(paths)
         self.offsets = np.asarray(offsets, _INT64)
@@ -210,6 +221,8 @@ class Profile(Mapping[str, FileCoverage]):
         self.unit: Unit = unit
         self.mode = mode
         self.source_format = source_format
+        #: Directories the format says its paths are relative to (Cobertura ``<source>``).
+        self.roots: tuple[str, ...] = tuple(roots)
         self._index: dict[str, int] | None = None
         self._sums: list[np.ndarray] | None = None
 
@@ -256,6 +269,7 @@ class Profile(Mapping[str, FileCoverage]):
             unit=self.unit,
             mode=mode or self.mode,
             source_format=self.source_format,
+            roots=self.roots,
         )
 
     @classmethod

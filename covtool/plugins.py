@@ -32,6 +32,11 @@ AUTOLOAD_OFF = "COVTOOL_DISABLE_PLUGIN_AUTOLOAD"
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("core", "covtool.coreplugin"),
     ("go-format", "covtool_plugins.formats.go"),
+    ("coveragepy-format", "covtool_plugins.formats.coveragepy"),
+    ("cobertura-format", "covtool_plugins.formats.cobertura"),
+    ("lcov-format", "covtool_plugins.formats.lcov"),
+    ("jacoco-format", "covtool_plugins.formats.jacoco"),
+    ("covtool-json-format", "covtool_plugins.formats.covjson"),
     ("text-report", "covtool_plugins.report.terminal"),
     ("json-report", "covtool_plugins.report.jsonreport"),
     ("markdown-report", "covtool_plugins.report.markdown"),

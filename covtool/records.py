@@ -3,6 +3,7 @@ used, what a pull request changed, what the gate decided. Data only, no behaviou
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -12,27 +13,45 @@ from covtool.model import Profile
 ChangeStatus = Literal["added", "modified", "deleted", "renamed"]
 
 
-@dataclass(frozen=True)
 class ProfileSource:
-    """A coverage file to be parsed. ``format`` is the name forced with ``--format``, or None
-    to let format plugins sniff ``head()``."""
+    """A coverage file to be parsed. ``format`` is the name forced with ``--input-format``, or
+    None to let format plugins sniff ``head()``. The path ``-`` is standard input.
 
-    path: Path
-    format: str | None = None
+    A pipe or other stream is read once and kept, so that sniffing does not eat its start.
+    """
+
+    def __init__(self, path: Path, format: str | None = None, name: str | None = None) -> None:  # noqa: A002
+        self.path = path
+        self.format = format
+        self._name = name
+        self._data: bytes | None = None
 
     @property
     def name(self) -> str:
-        """The path as the user gave it, for messages."""
-        return str(self.path)
+        """How messages name the file: as the user gave it, unless a name was given."""
+        return self._name or str(self.path)
+
+    def _is_stream(self) -> bool:
+        return str(self.path) == "-" or not self.path.is_file()
 
     def head(self, size: int = 4096) -> bytes:
         """The first bytes of the file, for sniffing."""
-        with self.path.open("rb") as stream:
-            return stream.read(size)
+        if self._data is None and not self._is_stream():
+            with self.path.open("rb") as stream:
+                return stream.read(size)
+        return self.read()[:size]
 
     def read(self) -> bytes:
         """The whole file."""
-        return self.path.read_bytes()
+        if self._data is None:
+            if str(self.path) == "-":
+                self._data = sys.stdin.buffer.read()
+            elif self._is_stream():
+                with self.path.open("rb") as stream:
+                    self._data = stream.read()
+            else:
+                return self.path.read_bytes()
+        return self._data
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,18 @@ from covtool.model import Profile
 
 @dataclass(frozen=True)
 class ReportFormat:
-    """A format a plugin writes: its name (``--format NAME``) and default file name.
+    """A format a plugin handles: its name (``--format NAME``) and default file name.
 
-    ``readable`` says the same plugin also reads it (``covtool_parse_profile``), which makes
-    it a coverage format that ``--input-format`` may name and ``convert`` may read.
+    ``writable``: the plugin renders it (``covtool_render_report``), so ``--format`` may name
+    it. ``readable``: the plugin parses it (``covtool_parse_profile``), so it is a coverage
+    format that ``--input-format`` may name and ``convert`` may read.
     """
 
     name: str
     description: str
     filename: str
     readable: bool = False
+    writable: bool = True
 
 
 @dataclass(frozen=True)

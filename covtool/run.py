@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from covtool.paths import PathRules, repository_root
 
 if TYPE_CHECKING:
     from covtool.config import Config
@@ -27,6 +30,17 @@ class Run:
     def hook(self) -> Any:
         """The hook relay: ``run.hook.covtool_<name>(...)``."""
         return self.pm.hook
+
+    @cached_property
+    def repository(self) -> Path:
+        """The repository root: the ``root`` setting, else the git work tree, else ``root``."""
+        configured = self.config.get("root")
+        return Path(configured).resolve() if configured else repository_root(self.root)
+
+    @cached_property
+    def path_rules(self) -> PathRules:
+        """How paths are placed in the repository (its Go modules, ``path_map``), made once."""
+        return PathRules.for_repository(self.repository, self.config.get("path_map"))
 
     def warn(self, message: str) -> None:
         """Tell the user about something covtool worked around; one line on stderr."""

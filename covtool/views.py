@@ -66,8 +66,32 @@ def format_delta(delta: FileDelta) -> str:
     return f"{delta.delta:+.1f}"
 
 
+def has_branches(profile: Profile) -> bool:
+    """Whether any region of the profile counts branches (reports then show them)."""
+    return bool(profile.regions.branches.any())
+
+
+def summary_header(with_branches: bool) -> tuple[str, ...]:
+    """Column titles of a summary table."""
+    if with_branches:
+        return ("Statements", "Covered", "Branches", "Covered branches", "Coverage")
+    return ("Statements", "Covered", "Coverage")
+
+
+def summary_cells(totals: Totals, with_branches: bool) -> tuple[str, ...]:
+    """The cells of one summary row after its name; ``Coverage`` is the combined figure."""
+    counts: tuple[str, ...] = (str(totals.statements), str(totals.covered))
+    if with_branches:
+        counts += (str(totals.branches), str(totals.branches_covered))
+    return (*counts, format_percent(totals))
+
+
 def totals_dict(totals: Totals, with_branches: bool) -> dict[str, Any]:
-    """Totals as JSON-ready data: exact counts, and the unrounded percentage."""
+    """Totals as JSON-ready data: exact counts, and the unrounded percentages.
+
+    ``percent`` is the combined figure (statements and branches together, as coverage.py
+    reports it); with branches, ``line_percent`` and ``branch_percent`` give each alone.
+    """
     data: dict[str, Any] = {
         "statements": totals.statements,
         "covered": totals.covered,
@@ -76,6 +100,8 @@ def totals_dict(totals: Totals, with_branches: bool) -> dict[str, Any]:
     if with_branches:
         data["branches"] = totals.branches
         data["branches_covered"] = totals.branches_covered
+        data["line_percent"] = totals.line_percent
+        data["branch_percent"] = totals.branch_percent
     return data
 
 

@@ -114,3 +114,27 @@ def test_go_writer_round_trips_real_profile(
     once = (covtool.path / "once.out").read_text()
     assert once == (covtool.path / "twice.out").read_text()
     assert len(once.splitlines()) - 1 < len(profile.read_text().splitlines()) - 1  # merged
+
+
+@pytest.mark.parametrize("fmt", ["cobertura", "lcov"])
+def test_line_formats_keep_the_go_line_view(
+    covtool: Covtool, stdlib_profiles: dict[str, GoRun], fmt: str
+) -> None:
+    """Cobertura and LCOV written from a real Go profile, read back: per file, the covered and
+    total lines equal covtool's line view of the original blocks."""
+    from covtool_plugins.formats.go import parse
+
+    source = stdlib_profiles["coverpkg"].profile
+    original = parse(source.read_bytes(), str(source))
+    expected = {}
+    for path in original:
+        view = original[path].lines()
+        expected[path] = {"statements": view.line.size, "covered": int((view.hits > 0).sum())}
+    assert covtool("convert", source, "--format", fmt, "-o", f"go.{fmt}").exit_code == 0
+    data = report_json(covtool, f"go.{fmt}")
+    got = {
+        p: {"statements": f["statements"], "covered": f["covered"]}
+        for p, f in data["files"].items()
+    }
+    assert got == expected
+    assert len(got) == 14 and sum(v["statements"] for v in got.values()) > 3000

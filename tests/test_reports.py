@@ -88,11 +88,15 @@ def test_percentages_never_round_to_100_or_0(covtool: Covtool) -> None:
     assert covtool("report", "barely.out").stdout.splitlines()[-1].split()[-1] == "0.1%"
 
 
-def run_on_terminal(args: list[str], env: dict[str, str]) -> str:
+def run_on_terminal(args: list[str], env: dict[str, str], cwd: Path) -> str:
     """covtool's output when its standard output is a pseudo-terminal."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "covtool", *args], stdout=follower, stderr=subprocess.PIPE, env=env
+        [sys.executable, "-m", "covtool", *args],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
     )
     os.close(follower)
     chunks = []
@@ -109,11 +113,13 @@ def run_on_terminal(args: list[str], env: dict[str, str]) -> str:
     return b"".join(chunks).decode()
 
 
-def test_colour_on_a_terminal_unless_no_color() -> None:
+def test_colour_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COVTOOL_") and k != "NO_COLOR"}
     env["TERM"] = "xterm"
-    coloured = run_on_terminal(["report", str(EXAMPLE), "--coverage-threshold", "70"], env)
+    coloured = run_on_terminal(
+        ["report", str(EXAMPLE), "--coverage-threshold", "70"], env, tmp_path
+    )
     assert "\x1b[31m" in coloured and "\x1b[32m" in coloured  # red below 70 %, green above
     assert "example.com/shop/pay/pay.go" in coloured
-    plain = run_on_terminal(["report", str(EXAMPLE)], env | {"NO_COLOR": "1"})
+    plain = run_on_terminal(["report", str(EXAMPLE)], env | {"NO_COLOR": "1"}, tmp_path)
     assert "\x1b[" not in plain and "TOTAL" in plain

@@ -34,33 +34,23 @@ def summary_markdown(report: Report) -> str:
     """Total first, then directories and files."""
     profile = report.profile
     total = profile.totals()
+    branches = views.has_branches(profile)
+    header = list(views.summary_header(branches))
+    sentence = f"{total.covered} of {total.statements} statements"
+    if branches:
+        sentence += f", {total.branches_covered} of {total.branches} branches"
     lines = [
-        f"**Coverage: {views.format_percent(total)}** "
-        f"({total.covered} of {total.statements} statements in {len(profile)} files)",
+        f"**Coverage: {views.format_percent(total)}** ({sentence} in {len(profile)} files)",
         "",
-        *_table(
-            ["Directory", "Statements", "Covered", "Coverage"],
-            "---:",
-            _rows(views.directory_rows(profile)),
-        ),
+        *_table(["Directory", *header], "---:", _rows(views.directory_rows(profile), branches)),
         "",
-        *_table(
-            ["File", "Statements", "Covered", "Coverage"], "---:", _rows(views.file_rows(profile))
-        ),
+        *_table(["File", *header], "---:", _rows(views.file_rows(profile), branches)),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _rows(rows: list[views.Row]) -> list[list[str]]:
-    return [
-        [
-            views.escape_markdown(r.name),
-            str(r.totals.statements),
-            str(r.totals.covered),
-            views.format_percent(r.totals),
-        ]
-        for r in rows
-    ]
+def _rows(rows: list[views.Row], branches: bool) -> list[list[str]]:
+    return [[views.escape_markdown(r.name), *views.summary_cells(r.totals, branches)] for r in rows]
 
 
 def diff_markdown(report: Report) -> str:

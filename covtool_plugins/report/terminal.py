@@ -15,7 +15,6 @@ from rich.table import Table
 from covtool import Artifact, Report, ReportFormat, Run, Totals, hookimpl, views
 
 NAME = "text"
-_HEADER = ("File", "Statements", "Covered", "Coverage")
 _DIFF_HEADER = ("File", "Old", "New", "Delta")
 
 
@@ -44,23 +43,18 @@ Section = tuple[tuple[str, ...], list[tuple[str, ...]], list[float | None]]
 
 def summary_sections(report: Report) -> list[Section]:
     """File rows, directory rows and the total, each with the percentage used for colour."""
-    files = views.file_rows(report.profile)
-    directories = views.directory_rows(report.profile)
+    branches = views.has_branches(report.profile)
+    header = views.summary_header(branches)
     total = views.Row("TOTAL", report.profile.totals())
-    return [
-        (_HEADER, [_cells(r) for r in files], [r.totals.percent for r in files]),
-        (
-            ("Directory", *_HEADER[1:]),
-            [_cells(r) for r in directories],
-            [r.totals.percent for r in directories],
-        ),
-        (("", *_HEADER[1:]), [_cells(total)], [total.totals.percent]),
-    ]
-
-
-def _cells(row: views.Row) -> tuple[str, ...]:
-    t = row.totals
-    return (row.name, str(t.statements), str(t.covered), views.format_percent(t))
+    sections = []
+    for title, rows in (
+        ("File", views.file_rows(report.profile)),
+        ("Directory", views.directory_rows(report.profile)),
+        ("", [total]),
+    ):
+        cells = [(r.name, *views.summary_cells(r.totals, branches)) for r in rows]
+        sections.append(((title, *header), cells, [r.totals.percent for r in rows]))
+    return sections
 
 
 def diff_sections(report: Report) -> list[Section]:
@@ -95,7 +89,7 @@ def _plain(sections: list[Section]) -> str:
         if rows:
             if lines:
                 lines.append("")
-            lines.extend(views.align([header, *rows], [False, True, True, True]))
+            lines.extend(views.align([header, *rows], [False] + [True] * (len(header) - 1)))
     return "\n".join(lines) + "\n"
 
 
