@@ -15,6 +15,7 @@ from covtool.errors import (
     UsageError,
 )
 from covtool.hookimpl import hookimpl
+from covtool.inputs import load_json
 from covtool.lines import LineProfileBuilder, header_disagreement
 from covtool.model import (
     COVERED,
@@ -79,6 +80,7 @@ __all__ = [
     "compare",
     "header_disagreement",
     "hookimpl",
+    "load_json",
     "parse_xml",
     "views",
 ]

@@ -15,7 +15,6 @@ directory with the repository's coverage configuration, so the figures are cover
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 from pathlib import Path
@@ -32,6 +31,7 @@ from covtool import (
     UsageError,
     header_disagreement,
     hookimpl,
+    load_json,
 )
 
 NAME = "coveragepy"
@@ -59,21 +59,8 @@ def covtool_parse_profile(source: ProfileSource, run: Run) -> Profile | None:
     return None
 
 
-def _load(data: bytes, name: str) -> Any:
-    """The JSON document; a syntax error or bad encoding names its line and column."""
-    try:
-        return json.loads(data)
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise InputError(f"{name}:{line}", "not UTF-8 text") from None
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{name}:{error.lineno}:{error.colno}", f"malformed JSON: {error.msg}"
-        ) from None
-
-
 def _parse_json(data: bytes, name: str, run: Run) -> Profile:
-    document = _load(data, name)
+    document = load_json(data, name)
     files = _field(document, "files", dict, name)
     version = _field(_field(document, "meta", dict, name), "format", int, name, "meta")
     if version not in (2, 3):

@@ -28,6 +28,7 @@ from covtool import (
     Report,
     ReportFormat,
     hookimpl,
+    load_json,
 )
 
 NAME = "covtool"
@@ -91,15 +92,7 @@ def iter_document(profile: Profile) -> Iterator[str]:
 
 def parse(data: bytes, name: str) -> Profile:
     """Read a covtool profile document; any structural problem names the key."""
-    try:
-        document = json.loads(data)
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise InputError(f"{name}:{line}", "not UTF-8 text") from None
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{name}:{error.lineno}:{error.colno}", f"malformed JSON: {error.msg}"
-        ) from None
+    document = load_json(data, name)
     _check_header(document, name)
     unit = document["unit"]
     width = len(_fields(unit))

@@ -115,3 +115,11 @@ def test_forced_input_format_and_stdin(covtool: Covtool, monkeypatch: pytest.Mon
     assert summary(covtool, "odd.txt") == summary(covtool, "odd.txt")
     forced = covtool("report", "odd.txt", "--input-format", "covtool")
     assert forced.exit_code == 4 and forced.stderr.startswith("odd.txt:1:1: malformed JSON")
+
+
+def test_forced_unknown_input_format(covtool: Covtool) -> None:
+    covtool.write("c.out", GO)
+    result = covtool("report", "c.out", "--input-format", "nosuch")
+    assert (result.exit_code, result.stdout) == (4, "")
+    assert result.stderr.startswith("c.out:1: no plugin reads format 'nosuch' (known: ")
+    assert "cobertura" in result.stderr and result.stderr.count("\n") == 1
