@@ -227,9 +227,11 @@ def covtool_evaluate_gate(diff: Diff, run: Run) -> list[Verdict]:
 # ---------------------------------------------------------------------------------------
 @hookspec
 def covtool_report_formats() -> list[ReportFormat]:
-    """Declare the report formats this plugin renders.
+    """Declare the formats this plugin handles: those it renders, and those it reads.
 
-    Called at start-up to build the list that ``--format`` accepts.
+    Called when covtool needs the list of formats: to check ``--format`` (formats with
+    ``writable``), to name the known coverage formats in messages (``readable``), and for
+    ``covtool plugins``. A format plugin that only reads declares ``writable=False``.
 
     Return value (collected): the lists of all plugins, concatenated; two plugins offering
     the same name is an error.
