@@ -32,18 +32,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import platform
 import random
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for harness, even under python -P
+from harness import MIB, covtool_argv, exit_status, machine_line, measure, table, write_json
 
 GENERATOR_VERSION = 1
 SEED = 20241121
@@ -52,35 +51,12 @@ BRANCH_RATE = 0.10
 STAMP_NAME = "big.stamp.json"
 INPUT_NAME = "big.xml"
 FLUSH_EVERY_CLASSES = 500
-MIB = 1024 * 1024
-MEMORY_BUDGET_MIB = 1024.0
 TARGETS_S: dict[str, float | None] = {"read": 3.0, "write": None}
 _LINE = '\t\t\t\t\t\t<line number="%d" hits="%d"/>\n'
 _BRANCH = (
     '\t\t\t\t\t\t<line number="%d" hits="%d" branch="true" condition-coverage="%d%% (%d/%d)"/>\n'
 )
 _METHOD_LINE = '\t\t\t\t\t\t\t\t<line number="%d" hits="%d"/>\n'
-
-
-@dataclass
-class Result:
-    """Measurements of one command."""
-
-    name: str
-    argv: list[str]
-    times_s: list[float]
-    peak_rss_mib: float
-    target_s: float | None
-
-    @property
-    def median_s(self) -> float:
-        """The median wall time over the runs."""
-        return statistics.median(self.times_s)
-
-    @property
-    def within_budget(self) -> bool:
-        """Whether the peak memory is within the budget (time is a target, not a budget)."""
-        return self.peak_rss_mib < MEMORY_BUDGET_MIB
 
 
 @dataclass
@@ -119,7 +95,8 @@ def class_xml(rng: random.Random, index: int, count: int, totals: Totals) -> str
     r = rng.random
     package = index // CLASSES_PER_PACKAGE
     path = f"src/pkg{package:04d}/module{index:05d}.py"
-    parts, method_lines = [], []
+    parts: list[str] = []
+    method_lines: list[str] = []
     line = 1 + int(r() * 20)
     for _ in range(count):
         hits = draw_hits(r())
@@ -210,13 +187,7 @@ def ensure_input(out: Path, lines: int, classes: int, regenerate: bool) -> float
     return elapsed
 
 
-# --- Measurement ------------------------------------------------------------------------------
-
-
-def covtool_argv() -> list[str]:
-    """The ``covtool`` executable next to this Python, else ``python -m covtool``."""
-    exe = Path(sys.executable).parent / "covtool"
-    return [str(exe)] if exe.is_file() else [sys.executable, "-m", "covtool"]
+# --- Commands ---------------------------------------------------------------------------------
 
 
 def commands(out: Path) -> dict[str, list[str]]:
@@ -228,90 +199,12 @@ def commands(out: Path) -> dict[str, list[str]]:
     }
 
 
-def run_once(argv: Sequence[str]) -> tuple[float, int, str]:
-    """Run ``argv``; its wall seconds, the child's peak RSS in KiB and its standard error.
-
-    Exits if the command fails.
-    """
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        messages = err.read().decode(errors="replace")
-    if code != 0:
-        sys.stderr.write(messages)
-        sys.exit(f"command failed with status {code}: {' '.join(argv)}")
-    return elapsed, usage.ru_maxrss, messages
-
-
-def measure(name: str, argv: list[str], repeat: int) -> Result:
-    """Run one command ``repeat`` times and collect its times and peak memory."""
-    times, peaks = [], []
-    for _ in range(repeat):
-        elapsed, rss_kib, messages = run_once(argv)
-        if messages:  # the generated header agrees with its body: nothing should be said
-            sys.stderr.write(messages)
-        times.append(elapsed)
-        peaks.append(rss_kib)
-        print(f"  {name}: {elapsed:.3f} s, {rss_kib / 1024:.0f} MiB", file=sys.stderr)
-    return Result(name, argv, times, max(peaks) / 1024, TARGETS_S[name])
-
-
 def check_totals(out: Path, lines: int) -> None:
     """The report must count every line once: methods' copies are not lines of their own."""
     data = json.loads((out / "report.json").read_text())
     counted = data["totals"]["statements"]
     if counted != lines:
         sys.exit(f"the report counts {counted:,} lines; the input holds {lines:,}")
-
-
-# --- Output -----------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, str | int]:
-    """Where the benchmark ran."""
-    return {
-        "nproc": os.cpu_count() or 0,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-
-
-def table(results: Sequence[Result]) -> str:
-    """The results as a markdown table."""
-    rows = [
-        "| command | median wall (s) | runs | peak RSS (MiB) | target (s) | within budget |",
-        "|---|---:|---:|---:|---:|---|",
-    ]
-    for r in results:
-        ok = "yes" if r.within_budget else "**NO**"
-        target = "—" if r.target_s is None else f"{r.target_s:.1f}"
-        rows.append(
-            f"| {r.name} | {r.median_s:.3f} | {len(r.times_s)} | {r.peak_rss_mib:.0f} "
-            f"| {target} | {ok} |"
-        )
-    return "\n".join(rows)
-
-
-def write_json(path: Path, args: argparse.Namespace, gen_s: float | None, rs: list[Result]) -> None:
-    """Write the parameters, the machine and every measurement as JSON."""
-    data = {
-        "lines": args.lines,
-        "classes": args.classes,
-        "repeat": args.repeat,
-        "input_bytes": (args.out.resolve() / INPUT_NAME).stat().st_size,
-        "generation_s": gen_s,
-        "memory_budget_mib": MEMORY_BUDGET_MIB,
-        "machine": machine(),
-        "results": [
-            {**asdict(r), "median_s": r.median_s, "within_budget": r.within_budget} for r in rs
-        ],
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -342,21 +235,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(f"Generated {out / INPUT_NAME} ({size:.0f} MiB) in {gen_s:.1f} s.")
     prefix = covtool_argv()
-    results = [measure(name, prefix + cmd, args.repeat) for name, cmd in commands(out).items()]
+    # The generated header agrees with its body: the commands should say nothing (echo it if so).
+    results = [
+        measure(name, prefix + cmd, args.repeat, TARGETS_S[name], "target", echo=True)
+        for name, cmd in commands(out).items()
+    ]
     check_totals(out, args.lines)
-    info = machine()
-    print(table(results))
-    print(f"\nMachine: nproc={info['nproc']}, Python {info['python']}, {info['platform']}")
+    print(table(results, "target"))
+    print(f"\n{machine_line()}")
     print(
         f"Input: {args.lines:,} lines over {args.classes:,} classes, {size:.0f} MiB; "
         "budget: peak RSS < 1 GiB; the read target is reported, not enforced."
     )
     if args.json:
-        write_json(args.json, args, gen_s, results)
-    over = [r.name for r in results if not r.within_budget]
-    if over:
-        print(f"Over budget: {', '.join(over)}")
-    return 1 if over and not args.no_fail else 0
+        params = {
+            "lines": args.lines,
+            "classes": args.classes,
+            "repeat": args.repeat,
+            "input_bytes": (out / INPUT_NAME).stat().st_size,
+        }
+        write_json(args.json, params, gen_s, results)
+    return exit_status(results, args.no_fail)
 
 
 if __name__ == "__main__":

@@ -28,18 +28,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import platform
 import random
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for harness, even under python -P
+from harness import covtool_argv, exit_status, machine_line, measure, table, write_json
 
 GENERATOR_VERSION = 2
 SEED = 20240611
@@ -54,8 +51,6 @@ DISJOINT = {
 STAMP_NAME = "profiles.stamp.json"
 FLUSH_EVERY_FILES = 500
 HEAD_CHANGE_RATE = 0.10
-MIB = 1024 * 1024
-MEMORY_BUDGET_MIB = 1024.0
 BUDGETS_S: dict[str, float | None] = {
     "report": 1.0,
     "merge": 2.0,
@@ -63,28 +58,6 @@ BUDGETS_S: dict[str, float | None] = {
     "diff": 1.5,
     "merge-disjoint": None,
 }
-
-
-@dataclass
-class Result:
-    """Measurements of one command."""
-
-    name: str
-    argv: list[str]
-    times_s: list[float]
-    peak_rss_mib: float
-    budget_s: float | None
-
-    @property
-    def median_s(self) -> float:
-        """The median wall time over the runs."""
-        return statistics.median(self.times_s)
-
-    @property
-    def within_budget(self) -> bool:
-        """Whether both the median time and the peak memory are within their budgets."""
-        fast = self.budget_s is None or self.median_s < self.budget_s
-        return fast and self.peak_rss_mib < MEMORY_BUDGET_MIB
 
 
 # --- Generation -------------------------------------------------------------------------------
@@ -144,7 +117,7 @@ def head_count(r: Callable[[], float], base: int) -> int:
     return 0 if r() < 0.5 else base + 1 + int(r() * 100)
 
 
-def write_chunk(outs: dict[str, TextIO], lines: dict[str, list[str]]) -> None:
+def write_chunk(outs: Mapping[str, TextIO], lines: dict[str, list[str]]) -> None:
     """Write and clear the buffered lines of every profile."""
     for name, buffered in lines.items():
         outs[name].write("".join(buffered))
@@ -203,13 +176,7 @@ def ensure_profiles(out: Path, blocks: int, files: int, regenerate: bool) -> flo
     return elapsed
 
 
-# --- Measurement ------------------------------------------------------------------------------
-
-
-def covtool_argv() -> list[str]:
-    """The ``covtool`` executable next to this Python, else ``python -m covtool``."""
-    exe = Path(sys.executable).parent / "covtool"
-    return [str(exe)] if exe.is_file() else [sys.executable, "-m", "covtool"]
+# --- Commands ---------------------------------------------------------------------------------
 
 
 def commands(out: Path) -> dict[str, list[str]]:
@@ -246,77 +213,6 @@ def commands(out: Path) -> dict[str, list[str]]:
     }
 
 
-def run_once(argv: Sequence[str]) -> tuple[float, int]:
-    """Run ``argv``; its wall seconds and the child's peak RSS in KiB. Exits if it fails."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            err.seek(0)
-            sys.stderr.write(err.read().decode(errors="replace"))
-            sys.exit(f"command failed with status {code}: {' '.join(argv)}")
-    return elapsed, usage.ru_maxrss
-
-
-def measure(name: str, argv: list[str], repeat: int, budget_s: float | None) -> Result:
-    """Run one command ``repeat`` times and collect its times and peak memory."""
-    times, peaks = [], []
-    for _ in range(repeat):
-        elapsed, rss_kib = run_once(argv)
-        times.append(elapsed)
-        peaks.append(rss_kib)
-        print(f"  {name}: {elapsed:.3f} s, {rss_kib / 1024:.0f} MiB", file=sys.stderr)
-    return Result(name, argv, times, max(peaks) / 1024, budget_s)
-
-
-# --- Output -----------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, str | int]:
-    """Where the benchmark ran."""
-    return {
-        "nproc": os.cpu_count() or 0,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-
-
-def table(results: Sequence[Result]) -> str:
-    """The results as a markdown table."""
-    rows = [
-        "| command | median wall (s) | runs | peak RSS (MiB) | budget (s) | within budget |",
-        "|---|---:|---:|---:|---:|---|",
-    ]
-    for r in results:
-        ok = "yes" if r.within_budget else "**NO**"
-        budget = "—" if r.budget_s is None else f"{r.budget_s:.1f}"
-        rows.append(
-            f"| {r.name} | {r.median_s:.3f} | {len(r.times_s)} | {r.peak_rss_mib:.0f} "
-            f"| {budget} | {ok} |"
-        )
-    return "\n".join(rows)
-
-
-def write_json(path: Path, args: argparse.Namespace, gen_s: float | None, rs: list[Result]) -> None:
-    """Write the parameters, the machine and every measurement as JSON."""
-    data = {
-        "blocks": args.blocks,
-        "files": args.files,
-        "repeat": args.repeat,
-        "generation_s": gen_s,
-        "memory_budget_mib": MEMORY_BUDGET_MIB,
-        "machine": machine(),
-        "results": [
-            {**asdict(r), "median_s": r.median_s, "within_budget": r.within_budget} for r in rs
-        ],
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2) + "\n")
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -348,16 +244,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         measure(name, prefix + cmd, args.repeat, BUDGETS_S[name])
         for name, cmd in commands(out).items()
     ]
-    info = machine()
     print(table(results))
-    print(f"\nMachine: nproc={info['nproc']}, Python {info['python']}, {info['platform']}")
+    print(f"\n{machine_line()}")
     print(f"Inputs: {args.blocks:,} blocks over {args.files:,} files; budgets: peak RSS < 1 GiB.")
     if args.json:
-        write_json(args.json, args, gen_s, results)
-    over = [r.name for r in results if not r.within_budget]
-    if over:
-        print(f"Over budget: {', '.join(over)}")
-    return 1 if over and not args.no_fail else 0
+        params = {"blocks": args.blocks, "files": args.files, "repeat": args.repeat}
+        write_json(args.json, params, gen_s, results)
+    return exit_status(results, args.no_fail)
 
 
 if __name__ == "__main__":

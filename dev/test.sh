@@ -23,4 +23,5 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+.venv/bin/mypy --strict bench  # the benchmark scripts: scripts, not a package
 .venv/bin/python -m pytest "$@"
