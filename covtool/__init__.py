@@ -28,6 +28,8 @@ from covtool.model import (
     Regions,
     Totals,
 )
+from covtool.paths import go_modules
+from covtool.process import run_command
 from covtool.records import (
     Baseline,
     ChangedFile,
@@ -78,9 +80,11 @@ __all__ = [
     "XmlStream",
     "__version__",
     "compare",
+    "go_modules",
     "header_disagreement",
     "hookimpl",
     "load_json",
     "parse_xml",
+    "run_command",
     "views",
 ]

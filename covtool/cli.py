@@ -23,8 +23,10 @@ from covtool.config import Setting
 from covtool.diff import compare
 from covtool.errors import CovtoolError, ExitCode, InputError, UsageError
 from covtool.plugins import hooks_of
+from covtool.process import Terminated, sigterm_raises
 from covtool.profileops import aggregate as aggregate_profiles
 from covtool.profileops import filter_paths
+from covtool.profiling import profile_workflow
 from covtool.reporting import Report
 from covtool.run import Run
 from covtool.startup import Startup, start
@@ -41,7 +43,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         startup = start(args, environ)
         command = typer.main.get_command(build_app(startup))
-        result = command.main(args, prog_name="covtool", standalone_mode=False, obj=startup)
+        with sigterm_raises():
+            result = command.main(args, prog_name="covtool", standalone_mode=False, obj=startup)
         return int(result) if isinstance(result, int) else ExitCode.OK
     except CovtoolError as error:
         print(
@@ -54,6 +57,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except (KeyboardInterrupt, typer.Abort):
         print("covtool: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except Terminated:
+        print("covtool: terminated by SIGTERM; no completion marker was written", file=sys.stderr)
+        return ExitCode.TERMINATED
     except Exception as error:  # noqa: BLE001 - a bug: one line, the traceback on request
         if environ.get("COVTOOL_DEBUG"):
             traceback.print_exc()
@@ -80,11 +86,13 @@ def build_app(startup: Startup) -> typer.Typer:
         name="covtool",
         help="Coverage for pull-request CI: run, compare, report, gate.",
         pretty_exceptions_show_locals=False,
+        # Plain help: rich tables cut long option names short in an 80-column CI log.
+        rich_markup_mode=None,
         add_completion=False,
         no_args_is_help=True,
     )
     app.callback()(_root)
-    for function in (report, merge, diff, filter_command, aggregate, convert):
+    for function in (profile, report, merge, diff, filter_command, aggregate, convert):
         name = function.__name__.removesuffix("_command")
         app.command(name)(with_settings(function, startup.settings))
     app.command("plugins")(with_settings(plugins, {}))
@@ -229,9 +237,24 @@ def _execute(
     except KeyboardInterrupt:
         code = ExitCode.INTERRUPTED
         raise
+    except Terminated:
+        code = ExitCode.TERMINATED
+        raise
     finally:
         run.hook.covtool_run_finished(run=run, exit_code=code)
     return code
+
+
+def profile(ctx: typer.Context) -> int:
+    """Run the repository's tests with coverage and write the artifacts a CI job needs.
+
+    The runner is the one --runner names, or the one that recognises the repository
+    (go.mod: go; pyproject.toml, setup.cfg, pytest.ini or tox.ini: pytest). Into --artifacts
+    go stdout.txt (the test output), the profile, covtool.json (metadata and totals) and,
+    last, the empty profile-completed marker — only when the tests passed, unless
+    --allow-test-failures. Failing tests end with exit code 2, after the artifacts.
+    """
+    return _execute(ctx, None, profile_workflow)
 
 
 def report(

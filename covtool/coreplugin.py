@@ -23,6 +23,39 @@ def covtool_addoption(parser: Parser) -> None:
         aliases=("cov-threshold-percentage",),
     )
     parser.addoption(
+        "runner",
+        default="",
+        help="Test runner to use (go, pytest, command, or any a plugin offers); "
+        "default: the one that recognises the repository.",
+    )
+    parser.addoption(
+        "target",
+        type="list",
+        default=(),
+        help="What to test: directories (./pkg/ means ./pkg/...) or test paths; "
+        "default: everything.",
+        aliases=("cov-target",),
+    )
+    parser.addoption(
+        "artifacts",
+        type="path",
+        default="./artifacts/",
+        help="Directory for the profile, test output, metadata and completion marker.",
+    )
+    parser.addoption(
+        "profile_name",
+        default="",
+        help="File name of the profile in the artifacts "
+        "(default: coverage_profile.txt for Go, the native name for other runners).",
+    )
+    parser.addoption(
+        "allow_test_failures",
+        type="bool",
+        default=False,
+        help="Write the completion marker even when tests failed "
+        "(the build can then become a baseline).",
+    )
+    parser.addoption(
         "root",
         type="path",
         default="",

@@ -29,6 +29,8 @@ class ExitCode(enum.IntEnum):
     INTERNAL_ERROR = 6
     #: Stopped by Ctrl-C or SIGINT (128 + SIGINT, as shells report it).
     INTERRUPTED = 130
+    #: Stopped by SIGTERM (128 + SIGTERM), as CI systems stop a job that runs too long.
+    TERMINATED = 143
 
 
 class CovtoolError(Exception):

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from covtool.config import Config, Parser
     from covtool.diff import Diff
     from covtool.errors import ExitCode
@@ -72,15 +74,31 @@ def covtool_configure(config: Config) -> None:
 # ---------------------------------------------------------------------------------------
 # profile: tests run with coverage, and coverage files become profiles
 # ---------------------------------------------------------------------------------------
+@hookspec
+def covtool_runners() -> list[str]:
+    """Name the test runners this plugin provides.
+
+    Called before tests run, to check ``--runner NAME`` and to list the choices when the
+    name is unknown or no runner recognises the repository.
+
+    Return value (collected): the names of all plugins, concatenated.
+    """
+    return []
+
+
 @hookspec(firstresult=True)
-def covtool_run_tests(run: Run) -> RawProfile | None:
+def covtool_run_tests(run: Run, scratch: Path) -> RawProfile | None:
     """Run the repository's tests with coverage.
 
-    Called by workflows that make their own profile. A runner plugin that recognises the
-    repository (or is the one forced with ``--runner``) runs its tests and returns where the
-    coverage file is; other runners return None.
+    Called by workflows that make their own profile (``covtool profile``). A runner claims
+    the repository when ``run.config.get("runner")`` names it, or, when no runner is named,
+    when it recognises the repository (``go.mod``: go; ``pyproject.toml`` and the like:
+    pytest); others return None. Commands go through ``covtool.run_command`` so that their
+    output is streamed, saved and cleaned up. Failing tests are not an error: the runner
+    says so in ``tests_passed``; a command that cannot run at all raises ``UsageError``.
 
-    :param run: the current run: settings, repository root, artifacts directory.
+    :param run: the current run: settings, the repository (``run.root``), the test log.
+    :param scratch: an empty directory for coverage files, removed after the run.
 
     Return value (firstresult): the first ``RawProfile`` returned wins.
     """

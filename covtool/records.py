@@ -56,12 +56,19 @@ class ProfileSource:
 
 @dataclass(frozen=True)
 class RawProfile:
-    """What a runner left behind: a coverage file, its format, and whether the tests passed."""
+    """What a runner left behind: a coverage file and how the tests went.
+
+    ``path`` is the coverage file the tests wrote (in a scratch directory), ``format`` its
+    format name when the runner knows it, ``artifact_name`` the file name it is kept under
+    in the artifacts (``coverage_profile.txt`` for Go, the native name for others).
+    """
 
     path: Path
     format: str | None
     tests_passed: bool
-    output_path: Path | None = None
+    runner: str
+    artifact_name: str
+    exit_status: int = 0
 
 
 @dataclass(frozen=True)

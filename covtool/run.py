@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +26,14 @@ class Run:
     color: bool = False
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    environ: Mapping[str, str] = field(default_factory=dict)
+    #: Where test output is saved while a runner runs (``stdout.txt``), else None.
+    test_log: TextIO | None = None
+
+    def test_log_write(self, text: str) -> None:
+        """Save test output to the test log, when one is open."""
+        if self.test_log is not None:
+            self.test_log.write(text)
 
     @property
     def hook(self) -> Any:

@@ -46,7 +46,7 @@ class Startup:
             and "NO_COLOR" not in self.environ
             and self.environ.get("TERM") != "dumb"
         )
-        return Run(config, self.pm, Path.cwd(), color, sys.stdout, sys.stderr)
+        return Run(config, self.pm, Path.cwd(), color, sys.stdout, sys.stderr, self.environ)
 
 
 def start(args: Sequence[str], environ: Mapping[str, str]) -> Startup:

@@ -153,7 +153,10 @@ def test_listing_shows_every_builtin(covtool: Covtool) -> None:
     assert (
         "hooks:    covtool_parse_profile, covtool_render_report, covtool_report_formats" in listing
     )
-    assert "settings: coverage_threshold, path_map, plugins, root" in listing
+    assert (
+        "settings: allow_test_failures, artifacts, coverage_threshold, path_map, plugins, "
+        "profile_name, root, runner, target" in listing
+    )
     reads, writes = listing.rstrip().splitlines()[-2:]
     assert reads.startswith("reads:  ") and writes.startswith("writes: ")
     assert {"go", "coveragepy", "covtool"} <= set(reads[8:].split(", "))

@@ -1,0 +1,74 @@
+"""What a build is: repository, commit, branch, job — from Prow's environment, else git.
+
+Prow sets ``REPO_OWNER``/``REPO_NAME``, ``PULL_PULL_SHA``/``PULL_BASE_SHA``,
+``PULL_BASE_REF``, ``JOB_NAME``, ``JOB_TYPE`` and ``BUILD_ID`` (``BUILD_NUMBER`` in old
+setups); on a laptop git answers for the repository, commit and branch.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from covtool.model import Profile
+from covtool.records import RawProfile
+from covtool.run import Run
+from covtool.version import __version__
+from covtool.views import has_branches, totals_dict
+
+FORMAT_VERSION = 1
+_REMOTE = re.compile(r"[:/]([^/:]+)/([^/]+?)(?:\.git)?/?$")
+
+
+def build_metadata(
+    run: Run, raw: RawProfile, profile: Profile, profile_name: str, started: float, finished: float
+) -> dict[str, Any]:
+    """The content of ``covtool.json``."""
+    env = run.environ
+    return {
+        "format_version": FORMAT_VERSION,
+        "covtool_version": __version__,
+        "repository": _repository(run.root, env),
+        "commit": env.get("PULL_PULL_SHA")
+        or env.get("PULL_BASE_SHA")
+        or _git(run.root, "rev-parse", "HEAD"),
+        "branch": env.get("PULL_BASE_REF") or _git(run.root, "rev-parse", "--abbrev-ref", "HEAD"),
+        "job": {
+            "name": env.get("JOB_NAME"),
+            "type": env.get("JOB_TYPE"),
+            "build_id": env.get("BUILD_ID") or env.get("BUILD_NUMBER"),
+        },
+        "runner": raw.runner,
+        "profile": {"name": profile_name, "format": profile.source_format},
+        "started": _timestamp(started),
+        "finished": _timestamp(finished),
+        "tests_passed": raw.tests_passed,
+        "test_exit_status": raw.exit_status,
+        "totals": totals_dict(profile.totals(), has_branches(profile)),
+    }
+
+
+def _timestamp(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+
+
+def _repository(root: Path, env: dict[str, str] | Any) -> str | None:
+    """``owner/name`` from Prow's environment, else from git's ``origin`` remote."""
+    if env.get("REPO_OWNER") and env.get("REPO_NAME"):
+        return f"{env['REPO_OWNER']}/{env['REPO_NAME']}"
+    match = _REMOTE.search(_git(root, "remote", "get-url", "origin") or "")
+    return f"{match.group(1)}/{match.group(2)}" if match else None
+
+
+def _git(root: Path, *args: str) -> str | None:
+    """One line of git's answer, or None outside a repository (or without git)."""
+    try:
+        answer = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return answer.stdout.strip() or None if answer.returncode == 0 else None

@@ -1,0 +1,111 @@
+"""``covtool profile``: run the tests with coverage and leave the artifacts a CI job needs.
+
+The artifacts directory (``--artifacts``, default ``./artifacts/``) receives, in order:
+
+1. ``stdout.txt``: the whole test output;
+2. the profile (``coverage_profile.txt`` for Go, the native file for other runners);
+3. ``covtool.json``: the build's metadata and totals;
+4. ``profile-completed``: an empty marker, written last and only when the tests passed (or
+   ``--allow-test-failures``), so that a half-finished or failing build never becomes the
+   baseline of later pull requests.
+
+Every file is written to a temporary name and renamed into place: a run that is killed
+leaves complete files or none, never a part.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from covtool import engine
+from covtool.buildinfo import build_metadata
+from covtool.errors import CovtoolError, ExitCode, UsageError
+from covtool.model import Profile
+from covtool.records import RawProfile
+from covtool.reporting import Report, write_atomic
+from covtool.run import Run
+
+STDOUT_NAME = "stdout.txt"
+METADATA_NAME = "covtool.json"
+MARKER_NAME = "profile-completed"
+
+
+def profile_workflow(run: Run) -> ExitCode:
+    """Run the tests, write every artifact, and say how the tests went."""
+    artifacts = Path(run.config.get("artifacts"))
+    _check_file_name(run.config.get("profile_name"))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="covtool-") as scratch:
+        raw = _run_tests_logged(run, artifacts / STDOUT_NAME, Path(scratch))
+        profile = engine.read_profile(run, raw.path, raw.format)
+        run.hook.covtool_profile_generated(profile=profile, run=run)
+        name = run.config.get("profile_name") or raw.artifact_name
+        _write_profile(run, raw, profile, artifacts / name)
+    metadata = build_metadata(run, raw, profile, name, started, time.time())
+    write_atomic(artifacts / METADATA_NAME, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+    if raw.tests_passed or run.config.get("allow_test_failures"):
+        write_atomic(artifacts / MARKER_NAME, b"")
+    return ExitCode.OK if raw.tests_passed else ExitCode.TESTS_FAILED
+
+
+def _check_file_name(name: str) -> None:
+    """An artifact name must stay inside the artifacts directory."""
+    if name and (name in (".", "..") or "/" in name or "\\" in name):
+        raise UsageError(f"profile_name {name!r}: expected a file name, without directories")
+
+
+def _run_tests_logged(run: Run, log_path: Path, scratch: Path) -> RawProfile:
+    """Run the chosen runner with its output saved to ``log_path`` (atomically).
+
+    When the runner fails with a covtool error the log is kept (it says why); when covtool
+    is interrupted or terminated it is removed, so no partial file is left.
+    """
+    temporary = log_path.with_name(f".{log_path.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("w", encoding="utf-8") as log:
+            run.test_log = log
+            raw = run_tests(run, scratch)
+    except CovtoolError:
+        os.replace(temporary, log_path)  # the output tells why the runner failed: keep it
+        raise
+    else:
+        os.replace(temporary, log_path)
+    finally:  # interrupted or terminated: no partial log survives
+        run.test_log = None
+        temporary.unlink(missing_ok=True)
+    return raw
+
+
+def run_tests(run: Run, scratch: Path) -> RawProfile:
+    """The runner named by ``--runner``, or the first that recognises the repository."""
+    available = sorted({name for names in run.hook.covtool_runners() for name in names})
+    forced = run.config.get("runner")
+    if forced and forced not in available:
+        raise UsageError(f"unknown runner {forced!r} (available: {', '.join(available)})")
+    raw: RawProfile | None = run.hook.covtool_run_tests(run=run, scratch=scratch)
+    if raw is None:
+        raise UsageError(
+            f"no runner recognises the repository in {run.root} (no go.mod, pyproject.toml, "
+            f"setup.cfg, pytest.ini or tox.ini); choose one with --runner "
+            f"({', '.join(available)})"
+        )
+    if not raw.path.is_file():
+        raise UsageError(f"runner {raw.runner!r} finished without writing its profile {raw.path}")
+    return raw
+
+
+def _write_profile(run: Run, raw: RawProfile, profile: Profile, target: Path) -> None:
+    """The profile in its own format, rendered when a plugin writes that format (a Go
+    profile comes out merged and sorted), else the runner's file as it is."""
+    formats = engine.report_formats(run)
+    own = formats.get(profile.source_format)
+    if own is not None and own.writable:
+        for artifact in engine.render(run, Report(profile), [profile.source_format]):
+            write_atomic(target, artifact.chunks())
+    else:
+        write_atomic(target, raw.path.read_bytes())
