@@ -48,6 +48,12 @@ def covtool_addoption(parser: Parser) -> None:
         help="File name of the profile in the artifacts "
         "(default: coverage_profile.txt for Go, the native name for other runners).",
     )
+    for name, default, what in (
+        ("stdout_name", "stdout.txt", "the test output"),
+        ("metadata_name", "covtool.json", "the build's metadata and totals"),
+        ("marker_name", "profile-completed", "the completion marker, written last"),
+    ):
+        parser.addoption(name, default=default, help=f"File name of {what} in the artifacts.")
     parser.addoption(
         "allow_test_failures",
         type="bool",

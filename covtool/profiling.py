@@ -9,6 +9,9 @@ The artifacts directory (``--artifacts``, default ``./artifacts/``) receives, in
    ``--allow-test-failures``), so that a half-finished or failing build never becomes the
    baseline of later pull requests.
 
+Each name is a setting (``stdout_name``, ``profile_name``, ``metadata_name``,
+``marker_name``); the defaults are the original tool's.
+
 Every file is written to a temporary name and renamed into place: a run that is killed
 leaves complete files or none, never a part.
 """
@@ -29,34 +32,38 @@ from covtool.records import RawProfile
 from covtool.reporting import Report, write_atomic
 from covtool.run import Run
 
-STDOUT_NAME = "stdout.txt"
-METADATA_NAME = "covtool.json"
-MARKER_NAME = "profile-completed"
-
 
 def profile_workflow(run: Run) -> ExitCode:
     """Run the tests, write every artifact, and say how the tests went."""
     artifacts = Path(run.config.get("artifacts"))
-    _check_file_name(run.config.get("profile_name"))
+    names = {key: run.config.get(key) for key in _NAMES}
+    for key, name in names.items():
+        _check_file_name(key, name)
     artifacts.mkdir(parents=True, exist_ok=True)
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="covtool-") as scratch:
-        raw = _run_tests_logged(run, artifacts / STDOUT_NAME, Path(scratch))
+        raw = _run_tests_logged(run, artifacts / names["stdout_name"], Path(scratch))
         profile = engine.read_profile(run, raw.path, raw.format)
         run.hook.covtool_profile_generated(profile=profile, run=run)
-        name = run.config.get("profile_name") or raw.artifact_name
+        name = names["profile_name"] or raw.artifact_name
         _write_profile(run, raw, profile, artifacts / name)
     metadata = build_metadata(run, raw, profile, name, started, time.time())
-    write_atomic(artifacts / METADATA_NAME, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(metadata, indent=2, sort_keys=True) + "\n"
+    write_atomic(artifacts / names["metadata_name"], text)
     if raw.tests_passed or run.config.get("allow_test_failures"):
-        write_atomic(artifacts / MARKER_NAME, b"")
+        write_atomic(artifacts / names["marker_name"], b"")
     return ExitCode.OK if raw.tests_passed else ExitCode.TESTS_FAILED
 
 
-def _check_file_name(name: str) -> None:
-    """An artifact name must stay inside the artifacts directory."""
-    if name and (name in (".", "..") or "/" in name or "\\" in name):
-        raise UsageError(f"profile_name {name!r}: expected a file name, without directories")
+#: The settings that name artifacts; an empty profile name means the runner's own.
+_NAMES = ("stdout_name", "profile_name", "metadata_name", "marker_name")
+
+
+def _check_file_name(setting: str, name: str) -> None:
+    """An artifact name must be a file name, so every artifact stays in the directory."""
+    empty_ok = setting == "profile_name"
+    if (not name and not empty_ok) or name in (".", "..") or "/" in name or "\\" in name:
+        raise UsageError(f"{setting} {name!r}: expected a file name, without directories")
 
 
 def _run_tests_logged(run: Run, log_path: Path, scratch: Path) -> RawProfile:

@@ -154,8 +154,9 @@ def test_listing_shows_every_builtin(covtool: Covtool) -> None:
         "hooks:    covtool_parse_profile, covtool_render_report, covtool_report_formats" in listing
     )
     assert (
-        "settings: allow_test_failures, artifacts, coverage_threshold, path_map, plugins, "
-        "profile_name, root, runner, target" in listing
+        "settings: allow_test_failures, artifacts, coverage_threshold, marker_name, "
+        "metadata_name, path_map, plugins, profile_name, root, runner, stdout_name, target"
+        in listing
     )
     reads, writes = listing.rstrip().splitlines()[-2:]
     assert reads.startswith("reads:  ") and writes.startswith("writes: ")

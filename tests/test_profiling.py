@@ -152,15 +152,16 @@ def test_failing_tests_write_everything_but_the_marker(shell_runner: Covtool) ->
 
 
 def test_names_and_directory_are_settings(shell_runner: Covtool) -> None:
+    names = ["--profile-name", "p.out", "--stdout-name", "log.txt", "--metadata-name", "m.json"]
     result = shell_runner(
-        "profile", "-p", "covtest_shell", "--artifacts", "out/cov", "--profile-name", "p.out"
+        "profile", "-p", "covtest_shell", "--artifacts", "out/cov", *names, "--marker-name", "done"
     )
     assert result.exit_code == 0
     assert sorted(p.name for p in (shell_runner.path / "out" / "cov").iterdir()) == [
-        "covtool.json",
+        "done",
+        "log.txt",
+        "m.json",
         "p.out",
-        "profile-completed",
-        "stdout.txt",
     ]
 
 
@@ -241,14 +242,15 @@ def test_a_runner_error_keeps_the_log_that_explains_it(shell_runner: Covtool) ->
     sys.modules.pop("covtest_broken", None)
 
 
+@pytest.mark.parametrize("setting", ["profile", "stdout", "metadata", "marker"])
 @pytest.mark.parametrize("name", ["../escape.txt", "sub/p.out", ".", ""])
-def test_profile_name_must_be_a_file_name(shell_runner: Covtool, name: str) -> None:
-    result = shell_runner("profile", "-p", "covtest_shell", "--profile-name", name)
-    if name == "":
+def test_artifact_names_must_be_file_names(shell_runner: Covtool, setting: str, name: str) -> None:
+    result = shell_runner("profile", "-p", "covtest_shell", f"--{setting}-name", name)
+    if setting == "profile" and name == "":
         assert result.exit_code == 0  # empty: the runner's own name
         return
     assert result.exit_code == 3
     assert result.stderr == (
-        f"covtool: error: profile_name {name!r}: expected a file name, without directories\n"
+        f"covtool: error: {setting}_name {name!r}: expected a file name, without directories\n"
     )
     assert not (shell_runner.path / "escape.txt").exists()
