@@ -3,9 +3,10 @@
 This module is the public API. Plugins, the builtin ones included, import only from here.
 """
 
-from covtool import views
+from covtool import layout, views
 from covtool.config import Config, Parser, Setting
 from covtool.diff import Diff, FileDelta, compare
+from covtool.engine import open_store, parse_bytes, store_url
 from covtool.errors import (
     CovtoolError,
     ExitCode,
@@ -41,11 +42,12 @@ from covtool.records import (
 from covtool.reporting import Artifact, Report, ReportFormat
 from covtool.run import Run
 from covtool.safexml import XmlStream, parse_xml
-from covtool.storage import Storage
+from covtool.storage import DEFAULT_STORE, PreconditionFailed, Storage, check_key
 from covtool.version import __version__
 
 __all__ = [
     "COVERED",
+    "DEFAULT_STORE",
     "GO_MODES",
     "MISSED",
     "PARTIAL",
@@ -64,6 +66,7 @@ __all__ = [
     "LineView",
     "Parser",
     "PluginError",
+    "PreconditionFailed",
     "Profile",
     "ProfileSource",
     "RawProfile",
@@ -79,12 +82,17 @@ __all__ = [
     "Verdict",
     "XmlStream",
     "__version__",
+    "check_key",
     "compare",
     "go_modules",
     "header_disagreement",
     "hookimpl",
+    "layout",
     "load_json",
+    "open_store",
+    "parse_bytes",
     "parse_xml",
     "run_command",
+    "store_url",
     "views",
 ]

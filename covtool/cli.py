@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import os
 import re
 import sys
@@ -30,6 +31,7 @@ from covtool.profiling import profile_workflow
 from covtool.reporting import Report
 from covtool.run import Run
 from covtool.startup import Startup, start
+from covtool.upload import Destination, upload
 from covtool.version import __version__
 
 _SETTING = "setting__"
@@ -95,6 +97,8 @@ def build_app(startup: Startup) -> typer.Typer:
     for function in (profile, report, merge, diff, filter_command, aggregate, convert):
         name = function.__name__.removesuffix("_command")
         app.command(name)(with_settings(function, startup.settings))
+    app.command("baseline")(with_settings(baseline_command, startup.settings))
+    app.command("upload")(with_settings(upload_command, startup.settings))
     app.command("plugins")(with_settings(plugins, {}))
     app.command("config")(with_settings(config_command, startup.settings))
     return app
@@ -399,6 +403,72 @@ def convert(
         engine.publish(run, Report(profile), fmt, output)
 
     return _execute(ctx, output, work)
+
+
+def baseline_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine output.")] = False,
+) -> int:
+    """Show which build would be the baseline, and why: every build looked at, newest first."""
+
+    def work(run: Run) -> None:
+        found = engine.load_baseline(run)
+        totals = found.profile.totals()
+        data = {
+            "build_id": found.build_id,
+            "commit": found.commit,
+            "location": found.location,
+            "finished_at": found.finished_at,
+            "commits_behind": found.commits_behind,
+            "examined": [{"build": b, "verdict": v} for b, v in found.examined],
+            "totals": {
+                "statements": totals.statements,
+                "covered": totals.covered,
+                "percent": totals.percent,
+            },
+        }
+        if as_json:
+            print(json.dumps(data, indent=2))
+            return
+        behind = (
+            ""
+            if found.commits_behind is None
+            else f", {found.commits_behind} commits behind the base"
+        )
+        print(f"baseline: build {found.build_id} (commit {found.commit or 'unknown'}{behind})")
+        print(f"  at {found.location}")
+        for build, verdict in found.examined:
+            print(f"  {build}: {verdict}")
+
+    return _execute(ctx, None, work)
+
+
+def upload_command(
+    ctx: typer.Context,
+    artifacts: Annotated[Path, typer.Argument(help="The directory covtool profile wrote.")],
+    job: Annotated[str, typer.Option("--job", help="The job's name.")],
+    build: Annotated[str, typer.Option("--build", help="The build id (a number).")],
+    to: Annotated[
+        str | None, typer.Option("--to", help="The store (default: the baseline store).")
+    ] = None,
+    pr: Annotated[
+        int | None, typer.Option("--pr", help="A presubmit build of this pull request.")
+    ] = None,
+    repo: Annotated[str, typer.Option("--repo", help="ORG/REPO of a presubmit build.")] = "",
+) -> int:
+    """Write a build into a store the way Prow's uploader does, the marker last.
+
+    The artifacts go to <build>/artifacts/, then started.json, finished.json and
+    latest-build.txt are written (a postsubmit build under logs/JOB/, a presubmit one under
+    pr-logs/pull/ORG_REPO/PR/JOB/), and the completion marker comes last.
+    """
+
+    def work(run: Run) -> None:
+        url = to if to is not None else engine.store_url(run)
+        for key in upload(run, artifacts, Destination(job, build, pr, repo), url):
+            print(key)
+
+    return _execute(ctx, None, work)
 
 
 def plugins(ctx: typer.Context) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from covtool.config import Parser
 from covtool.hookimpl import hookimpl
+from covtool.layout import DEFAULT_PR_PATTERN
 
 
 @hookimpl
@@ -60,6 +61,23 @@ def covtool_addoption(parser: Parser) -> None:
         default=False,
         help="Write the completion marker even when tests failed "
         "(the build can then become a baseline).",
+    )
+    parser.addoption(
+        "baseline",
+        default="",
+        help="Store of postsubmit builds: a path, file://PATH or gs://BUCKET/PREFIX "
+        "(default: .covtool/store in the repository).",
+    )
+    parser.addoption(
+        "postsubmit_gcs_bucket",
+        default="",
+        help="The original tool's name for the store: a GCS bucket (gs:// optional).",
+    )
+    parser.addoption(
+        "pr_path_pattern",
+        default=DEFAULT_PR_PATTERN,
+        help="Directory of a presubmit job's builds; {org}, {repo}, {pr} and {job} are "
+        "filled in (drop {org}_{repo}/ for Prow's legacy layout).",
     )
     parser.addoption(
         "root",

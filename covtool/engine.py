@@ -6,6 +6,8 @@ it asks the plugins through the hooks of ``covtool.hookspecs``.
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,14 +15,18 @@ from covtool.errors import InputError, UsageError
 from covtool.model import Profile
 from covtool.paths import place_profile
 from covtool.profileops import merge
-from covtool.records import ProfileSource
+from covtool.records import Baseline, ProfileSource
 from covtool.reporting import Artifact, Report, ReportFormat, write_atomic
 from covtool.run import Run
+from covtool.storage import DEFAULT_STORE, Storage
 
 
-def read_profile(run: Run, path: Path, forced_format: str | None = None) -> Profile:
-    """Parse one coverage file with whichever format plugin claims it."""
-    source = ProfileSource(path, forced_format)
+def read_profile(
+    run: Run, path: Path, forced_format: str | None = None, name: str | None = None
+) -> Profile:
+    """Parse one coverage file with whichever format plugin claims it; ``name`` is what
+    messages call it (default: the path)."""
+    source = ProfileSource(path, forced_format, name)
     try:
         head = source.head()
     except FileNotFoundError:
@@ -31,8 +37,46 @@ def read_profile(run: Run, path: Path, forced_format: str | None = None) -> Prof
         raise InputError(str(path), f"cannot read: {error.strerror}") from None
     profile: Profile | None = run.hook.covtool_parse_profile(source=source, run=run)
     if profile is None:
-        raise InputError(f"{path}:1", _unclaimed_reason(head, forced_format, run))
+        raise InputError(f"{source.name}:1", _unclaimed_reason(head, forced_format, run))
     return profile
+
+
+def parse_bytes(run: Run, data: bytes, name: str, forced_format: str | None = None) -> Profile:
+    """Parse a coverage file that is not on disk (one read from a store), named ``name``."""
+    with tempfile.TemporaryDirectory(prefix="covtool-") as scratch:
+        path = Path(scratch) / "profile"
+        path.write_bytes(data)
+        return read_profile(run, path, forced_format, name)
+
+
+def store_url(run: Run) -> str:
+    """Where postsubmit builds are: ``--baseline``, else ``gs://`` + ``--postsubmit-gcs-bucket``,
+    else "" (the local store in the repository)."""
+    url: str = run.config.get("baseline")
+    bucket: str = run.config.get("postsubmit_gcs_bucket")
+    if not url and bucket:
+        url = bucket if bucket.startswith("gs://") else f"gs://{bucket}"
+    return url
+
+
+def open_store(run: Run, url: str) -> Storage:
+    """The store at ``url``; an empty URL is the local store in the repository."""
+    url = url or str(run.repository / DEFAULT_STORE)
+    store: Storage | None = run.hook.covtool_make_storage(url=url, config=run.config)
+    if store is None:
+        raise UsageError(f"no storage backend claims {url!r} (a path, file://PATH or gs://BUCKET)")
+    return store
+
+
+def load_baseline(run: Run) -> Baseline:
+    """The baseline with repository paths, announced with ``covtool_baseline_loaded``."""
+    baseline: Baseline | None = run.hook.covtool_load_baseline(run=run)
+    if baseline is None:
+        raise UsageError("no plugin finds baselines (is the baseline plugin blocked?)")
+    placed = place_paths(run, baseline.profile, baseline.location)
+    baseline = dataclasses.replace(baseline, profile=placed)
+    run.hook.covtool_baseline_loaded(baseline=baseline, run=run)
+    return baseline
 
 
 def place_paths(run: Run, profile: Profile, name: str) -> Profile:

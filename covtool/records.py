@@ -73,13 +73,20 @@ class RawProfile:
 
 @dataclass(frozen=True)
 class Baseline:
-    """The profile a presubmit compares with, and where it came from."""
+    """The profile a presubmit compares with, where it came from, and how it was chosen.
+
+    ``location`` is the build's directory in its store (``gs://b/logs/job/123/``);
+    ``commits_behind`` how far its commit is behind the pull request's base (None when git
+    cannot tell); ``examined`` each build looked at, newest first, with the verdict on it.
+    """
 
     profile: Profile
     build_id: str
     commit: str | None
     location: str
     finished_at: float | None = None
+    commits_behind: int | None = None
+    examined: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

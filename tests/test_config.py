@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Covtool
 from covtool.config import Config, ConfigFile, Parser
 from covtool.errors import UsageError
+from support import Covtool
 
 
 def settings() -> Parser:

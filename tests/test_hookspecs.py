@@ -15,9 +15,6 @@ HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("covtool_"))
 #: Hooks the workflows of later milestones call; no builtin implements them yet. A hook
 #: listed here that gains an implementation must leave the list (and get a test).
 AWAITING_IMPLEMENTATION = {
-    "covtool_make_storage",
-    "covtool_load_baseline",
-    "covtool_baseline_loaded",
     "covtool_changed_files",
     "covtool_ignore_file",
     "covtool_diff_computed",

@@ -8,8 +8,8 @@ from types import ModuleType
 
 import pytest
 
-from conftest import Covtool
 from covtool import Artifact, ExitCode, Profile, ProfileSource, Report, ReportFormat, hookimpl
+from support import Covtool
 
 PROFILE = "mode: count\na.go:1.1,2.2 3 1\n"
 

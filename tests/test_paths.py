@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import Covtool
 from covtool import Profile, Regions
 from covtool.paths import PathRules, go_modules, place_profile
+from support import Covtool
 
 
 def make_repo(root: Path, git: bool = True) -> Path:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Covtool
 from covtool.plugins import BUILTIN_PLUGINS, PluginSelection, make_plugin_manager
+from support import Covtool
 
 RECORDER = '''
 """A third-party reporter: it only hears about finished reports."""
@@ -154,9 +154,9 @@ def test_listing_shows_every_builtin(covtool: Covtool) -> None:
         "hooks:    covtool_parse_profile, covtool_render_report, covtool_report_formats" in listing
     )
     assert (
-        "settings: allow_test_failures, artifacts, coverage_threshold, marker_name, "
-        "metadata_name, path_map, plugins, profile_name, root, runner, stdout_name, target"
-        in listing
+        "settings: allow_test_failures, artifacts, baseline, coverage_threshold, marker_name, "
+        "metadata_name, path_map, plugins, postsubmit_gcs_bucket, pr_path_pattern, "
+        "profile_name, root, runner, stdout_name, target" in listing
     )
     reads, writes = listing.rstrip().splitlines()[-2:]
     assert reads.startswith("reads:  ") and writes.startswith("writes: ")

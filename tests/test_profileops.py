@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from conftest import Covtool
 from covtool.profileops import _union, merge
 from covtool_plugins.formats.go import parse
+from support import Covtool
 
 A = """mode: count
 example.com/shop/cart/cart.go:3.20,5.2 2 1

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from conftest import Covtool
+from support import Covtool
 
 #: A runner that runs a real shell command through covtool.run_command: the command prints
 #: a line and writes a Go profile; SHELL_EXIT decides whether "the tests" pass.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Covtool, GoRun, go_test
+from support import Covtool, GoRun, go_test
 
 ROOT = Path(__file__).parent.parent
 COPY_IGNORE = shutil.ignore_patterns(

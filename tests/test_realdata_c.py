@@ -42,7 +42,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Covtool
+from support import Covtool
 
 pytestmark = pytest.mark.realdata
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Covtool, GoRun, go_env
+from support import Covtool, GoRun, go_env
 
 pytestmark = pytest.mark.realdata
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Covtool
 from covtool.views import format_ratio
+from support import Covtool
 
 pytestmark = pytest.mark.realdata
 PACKAGE = "attrs==26.1.0"

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Covtool
+from support import Covtool
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "shop" / "coverage.out"
 # The example after a change: Remove got a test, pay.go lost Tax, a new file appeared.

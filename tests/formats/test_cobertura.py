@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import Covtool
 from covtool import Profile, Report
 from covtool_plugins.formats import cobertura, go
+from support import Covtool
 
 # A coverage.py ``coverage xml --branch`` file, abridged: its header agrees with its body.
 COVERAGEPY = """<?xml version="1.0" ?>

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Covtool
 from covtool import PARTIAL
+from support import Covtool
 
 MODULE = """\
 def sign(x):

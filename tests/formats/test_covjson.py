@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import Covtool
+from support import Covtool
 
 GO = "mode: count\na.go:1.1,2.5 2 3\na.go:3.1,4.2 1 0\nsub/b.go:1.1,1.9 4 1\n"
 COVERAGEPY = json.dumps(

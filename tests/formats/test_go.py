@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from conftest import Covtool
 from covtool import InputError, Profile
 from covtool_plugins.formats import go
+from support import Covtool
 
 
 def parse(text: str, name: str = "c.out") -> Profile:

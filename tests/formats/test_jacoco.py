@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from conftest import Covtool
 from covtool import InputError, ProfileSource
 from covtool_plugins.formats import jacoco
+from support import Covtool
 
 DOCTYPE = '<!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" "report.dtd">'
 PROLOGUE = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{DOCTYPE}\n'

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from conftest import Covtool
 from covtool import Profile, Totals, views
 from covtool_plugins.formats import lcov
+from support import Covtool
 
 COUNTS = ("statements", "covered", "branches", "branches_covered")
 

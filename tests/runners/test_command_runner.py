@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Covtool
+from support import Covtool
 
 LCOV = r"printf 'SF:a.c\nDA:1,1\nDA:2,0\nend_of_record\n'"
 WRITE = f"{LCOV} > out.lcov"

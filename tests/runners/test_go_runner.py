@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Covtool, Result, go_env
 from covtool import UsageError
 from covtool_plugins.runners import go as runner
+from support import Covtool, Result, go_env
 
 realdata = pytest.mark.realdata
 

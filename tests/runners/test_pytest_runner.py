@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Covtool
+from support import Covtool
 
 PYPROJECT = """\
 [project]
