@@ -15,6 +15,7 @@ from covtool.errors import (
     ServiceError,
     UsageError,
 )
+from covtool.git import git
 from covtool.hookimpl import hookimpl
 from covtool.inputs import load_json
 from covtool.lines import LineProfileBuilder, header_disagreement
@@ -41,7 +42,7 @@ from covtool.records import (
 )
 from covtool.reporting import Artifact, Report, ReportFormat
 from covtool.run import Run
-from covtool.safexml import XmlStream, parse_xml
+from covtool.safexml import XmlStream
 from covtool.storage import DEFAULT_STORE, PreconditionFailed, Storage, check_key
 from covtool.version import __version__
 
@@ -84,6 +85,7 @@ __all__ = [
     "__version__",
     "check_key",
     "compare",
+    "git",
     "go_modules",
     "header_disagreement",
     "hookimpl",
@@ -91,7 +93,6 @@ __all__ = [
     "load_json",
     "open_store",
     "parse_bytes",
-    "parse_xml",
     "run_command",
     "store_url",
     "views",

@@ -8,11 +8,11 @@ setups); on a laptop git answers for the repository, commit and branch.
 from __future__ import annotations
 
 import re
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from covtool.git import git
 from covtool.model import Profile
 from covtool.records import RawProfile
 from covtool.run import Run
@@ -32,10 +32,8 @@ def build_metadata(
         "format_version": FORMAT_VERSION,
         "covtool_version": __version__,
         "repository": _repository(run.root, env),
-        "commit": env.get("PULL_PULL_SHA")
-        or env.get("PULL_BASE_SHA")
-        or _git(run.root, "rev-parse", "HEAD"),
-        "branch": env.get("PULL_BASE_REF") or _git(run.root, "rev-parse", "--abbrev-ref", "HEAD"),
+        "commit": env.get("PULL_PULL_SHA") or env.get("PULL_BASE_SHA") or _head(run.root),
+        "branch": env.get("PULL_BASE_REF") or _head(run.root, "--abbrev-ref"),
         "job": {
             "name": env.get("JOB_NAME"),
             "type": env.get("JOB_TYPE"),
@@ -51,6 +49,11 @@ def build_metadata(
     }
 
 
+def _head(root: Path, *options: str) -> str | None:
+    """HEAD's commit (or, with ``--abbrev-ref``, its branch) when git can tell."""
+    return git(root, "rev-parse", *options, "HEAD") or None
+
+
 def _timestamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
@@ -59,16 +62,5 @@ def _repository(root: Path, env: dict[str, str] | Any) -> str | None:
     """``owner/name`` from Prow's environment, else from git's ``origin`` remote."""
     if env.get("REPO_OWNER") and env.get("REPO_NAME"):
         return f"{env['REPO_OWNER']}/{env['REPO_NAME']}"
-    match = _REMOTE.search(_git(root, "remote", "get-url", "origin") or "")
+    match = _REMOTE.search(git(root, "remote", "get-url", "origin") or "")
     return f"{match.group(1)}/{match.group(2)}" if match else None
-
-
-def _git(root: Path, *args: str) -> str | None:
-    """One line of git's answer, or None outside a repository (or without git)."""
-    try:
-        answer = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return None
-    return answer.stdout.strip() or None if answer.returncode == 0 else None

@@ -26,7 +26,6 @@ import itertools
 import os
 import posixpath
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from covtool.errors import UsageError
+from covtool.git import git
 from covtool.model import Profile
 
 _ABSOLUTE = re.compile(r"^(/|[A-Za-z]:/)")
@@ -133,25 +133,19 @@ def go_modules(root: Path) -> list[tuple[str, str]]:
 
 
 def _go_mod_files(root: Path) -> list[str]:
-    listed = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(root),
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "--",
-            "go.mod",
-            "**/go.mod",
-        ],
-        capture_output=True,
-        check=False,
+    listed = git(
+        root,
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "--",
+        "go.mod",
+        "**/go.mod",
     )
-    if listed.returncode == 0:
-        files = [p for p in listed.stdout.decode().split("\0") if p]
+    if listed is not None:
+        files = [p for p in listed.split("\0") if p]
         return [p for p in files if not _SKIPPED_DIRS & set(p.split("/")[:-1])]
     found = []
     for directory, subdirectories, files in os.walk(root):
@@ -165,12 +159,8 @@ def _go_mod_files(root: Path) -> list[str]:
 
 def repository_root(start: Path) -> Path:
     """The git work tree containing ``start``, or ``start`` itself outside git."""
-    shown = subprocess.run(
-        ["git", "-C", str(start), "rev-parse", "--show-toplevel"], capture_output=True, check=False
-    )
-    if shown.returncode == 0 and shown.stdout.strip():
-        return Path(shown.stdout.decode().strip())
-    return start
+    top = git(start, "rev-parse", "--show-toplevel")
+    return Path(top) if top else start
 
 
 def place_profile(profile: Profile, rules: PathRules) -> tuple[Profile, list[str]]:

@@ -86,12 +86,3 @@ class XmlStream:
         except expat.ExpatError as error:
             where = f"{self.name}:{error.lineno}:{error.offset + 1}"
             raise InputError(where, f"malformed XML: {expat.ErrorString(error.code)}") from None
-
-
-def parse_xml(
-    path: Path, name: str, start: StartHandler, end: EndHandler | None = None
-) -> XmlStream:
-    """Stream ``path`` through ``start``/``end`` element handlers; returns the stream."""
-    stream = XmlStream(name, start, end)
-    stream.feed_file(path)
-    return stream

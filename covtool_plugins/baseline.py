@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +30,7 @@ from covtool import (
     Run,
     Storage,
     UsageError,
+    git,
     hookimpl,
     layout,
     open_store,
@@ -213,23 +213,13 @@ def commits_behind(run: Run, commit: str | None) -> int | None:
     base = run.environ.get("PULL_BASE_SHA") or _merge_base(run)
     if not base:
         return None
-    count = _git(run, "rev-list", "--count", f"{commit}..{base}")
+    count = git(run.root, "rev-list", "--count", f"{commit}..{base}")
     return int(count) if count and count.isdigit() else None
 
 
 def _merge_base(run: Run) -> str | None:
     branch = run.config.get("base_branch") or run.environ.get("PULL_BASE_REF") or "main"
-    return _git(run, "merge-base", "HEAD", branch)
-
-
-def _git(run: Run, *args: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(run.root), *args], capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
+    return git(run.root, "merge-base", "HEAD", branch)
 
 
 def finished_time(value: object) -> float | None:

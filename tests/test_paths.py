@@ -129,3 +129,10 @@ def test_root_setting(covtool: Covtool, tmp_path_factory: pytest.TempPathFactory
     assert list(plain["files"]) == ["example.com/x/pkg/a.go"]  # no go.mod here: nothing to place
     rooted = json.loads(covtool("report", "c.out", "-f", "json", "--root", str(other)).stdout)
     assert list(rooted["files"]) == ["pkg/a.go"]
+
+
+def test_go_modules_without_git_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_repo(tmp_path / "repo")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no git to be found
+    assert ("k8s.io/api", "staging/src/k8s.io/api") in go_modules(root)
+    assert ("example.com/dep", "vendor/example.com/dep") not in go_modules(root)
