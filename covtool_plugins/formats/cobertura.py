@@ -26,7 +26,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import numpy as np
 
@@ -65,8 +64,7 @@ def covtool_parse_profile(source: ProfileSource, run: Run) -> Profile | None:
         return None
     if source.format is None and not sniff(source.head(SNIFF_BYTES)):
         return None
-    regular = source.name != "-" and source.path.is_file()
-    profile, warning = parse(source.path if regular else source.read(), source.name)
+    profile, warning = parse(source)
     if warning:
         run.warn(warning)
     return profile
@@ -126,18 +124,15 @@ def _doctype_end(text: bytes, start: int) -> int:
 
 
 # -- reading -------------------------------------------------------------------------------
-def parse(document: Path | bytes, name: str) -> tuple[Profile, str | None]:
-    """Read a Cobertura file (streamed from a path, or already in memory, as standard input
-    is); returns the profile and, when the header totals disagree with the body, the warning
-    to give. Malformed input raises ``InputError`` at ``name:LINE:COL``.
+def parse(source: ProfileSource) -> tuple[Profile, str | None]:
+    """Read a Cobertura file (streamed from disk, or from memory for a pipe or stdin);
+    returns the profile and, when the header totals disagree with the body, the warning to
+    give. Malformed input raises ``InputError`` at ``name:LINE:COL``.
     """
-    reader = _Reader(name)
-    stream = XmlStream(name, reader.start, reader.end)
+    reader = _Reader(source.name)
+    stream = XmlStream(source.name, reader.start, reader.end)
     reader.stream = stream
-    if isinstance(document, bytes):
-        stream.feed_bytes(document)
-    else:
-        stream.feed_file(document)
+    stream.feed(source)
     return reader.finish()
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from covtool import Profile, Report
+from covtool import Profile, ProfileSource, Report
 from covtool_plugins.formats import cobertura, go
 from support import Covtool
 
@@ -59,7 +59,7 @@ def read(covtool: Covtool, name: str, text: str | bytes) -> Profile:
     """Write ``text`` as ``name`` and parse it with the reader."""
     path = covtool.path / name
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
-    profile, _ = cobertura.parse(path, name)
+    profile, _ = cobertura.parse(ProfileSource(path, name=name))
     return profile
 
 
