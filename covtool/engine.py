@@ -30,11 +30,11 @@ def read_profile(
     try:
         head = source.head()
     except FileNotFoundError:
-        raise InputError(str(path), "no such file") from None
+        raise InputError(source.name, "no such file") from None
     except IsADirectoryError:
-        raise InputError(str(path), "is a directory, not a coverage file") from None
+        raise InputError(source.name, "is a directory, not a coverage file") from None
     except OSError as error:
-        raise InputError(str(path), f"cannot read: {error.strerror}") from None
+        raise InputError(source.name, f"cannot read: {error.strerror}") from None
     profile: Profile | None = run.hook.covtool_parse_profile(source=source, run=run)
     if profile is None:
         raise InputError(f"{source.name}:1", _unclaimed_reason(head, forced_format, run))
