@@ -4,8 +4,10 @@ This module is the public API. Plugins, the builtin ones included, import only f
 """
 
 from covtool import layout, views
+from covtool.analysis import compare
+from covtool.changes import diff_files, git_changes, hunks_from_patch, resolve_commit
 from covtool.config import Config, Parser, Setting
-from covtool.diff import Diff, FileDelta, compare
+from covtool.diff import Category, Diff, FileDelta, LineDiff
 from covtool.engine import open_store, parse_bytes, store_url
 from covtool.errors import (
     CovtoolError,
@@ -36,6 +38,7 @@ from covtool.records import (
     Baseline,
     ChangedFile,
     ChangeSet,
+    Hunk,
     ProfileSource,
     RawProfile,
     Verdict,
@@ -54,6 +57,7 @@ __all__ = [
     "PARTIAL",
     "Artifact",
     "Baseline",
+    "Category",
     "ChangeSet",
     "ChangedFile",
     "Config",
@@ -62,7 +66,9 @@ __all__ = [
     "ExitCode",
     "FileCoverage",
     "FileDelta",
+    "Hunk",
     "InputError",
+    "LineDiff",
     "LineProfileBuilder",
     "LineView",
     "Parser",
@@ -85,14 +91,18 @@ __all__ = [
     "__version__",
     "check_key",
     "compare",
+    "diff_files",
     "git",
+    "git_changes",
     "go_modules",
     "header_disagreement",
     "hookimpl",
+    "hunks_from_patch",
     "layout",
     "load_json",
     "open_store",
     "parse_bytes",
+    "resolve_commit",
     "run_command",
     "store_url",
     "views",

@@ -20,8 +20,8 @@ from typing import Annotated, Any
 import typer
 
 from covtool import engine
+from covtool.comparison import changed_files, compare_profiles
 from covtool.config import Setting
-from covtool.diff import compare
 from covtool.errors import CovtoolError, ExitCode, InputError, UsageError
 from covtool.plugins import hooks_of
 from covtool.process import Terminated, sigterm_raises
@@ -304,21 +304,75 @@ def merge(
 
 def diff(
     ctx: typer.Context,
-    base: Annotated[Path, typer.Argument(help="The profile to compare with (the main branch).")],
-    head: Annotated[Path, typer.Argument(help="The new profile.")],
+    profiles: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[BASE HEAD]",
+            help="The baseline and the new profile (or use --base and --head).",
+            show_default=False,
+        ),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="The baseline: a profile, or a store (gs://BUCKET/PREFIX, file://PATH or a "
+            "directory) whose newest healthy postsubmit build is used.",
+        ),
+    ] = None,
+    head: Annotated[str | None, typer.Option("--head", help="The new profile.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text, json or markdown.")] = "text",
     output: Output = None,
     input_format: InputFormat = None,
 ) -> int:
-    """Per-file old %, new % and delta, with added and deleted files."""
+    """Compare a new profile with a baseline: per file old %, new % and delta; with
+    --changes, also patch coverage, lost and gained lines, and indirect changes.
+
+    Without --changes every file of either profile is compared. --changes git (the
+    merge-base of the base branch and the working tree), git:BASE, git:BASE..HEAD or github
+    limits the table to what the change touched and maps each unchanged line to its own
+    baseline line.
+    """
+    startup: Startup = ctx.obj
+    base_arg, head_arg = _diff_inputs(profiles or [], base, head)
+    from_store = _is_store(base_arg)
+    if from_store:
+        startup.flags["baseline"] = base_arg
 
     def work(run: Run) -> None:
-        old = engine.read_placed(run, [base], input_format)
-        new = engine.read_placed(run, [head], input_format)
+        new = engine.read_placed(run, [Path(head_arg)], input_format)
+        baseline = engine.load_baseline(run) if from_store else None
+        old = (
+            baseline.profile
+            if baseline
+            else engine.read_placed(run, [Path(base_arg)], input_format)
+        )
+        # Only a configured source limits the comparison; by default every file is compared.
+        changes = None if run.config.source("changes") == "default" else changed_files(run)
+        result = compare_profiles(run, old, new, changes, baseline)
         threshold = run.config.get("coverage_threshold")
-        engine.publish(run, Report(new, threshold=threshold, diff=compare(old, new)), fmt, output)
+        engine.publish(run, Report(new, threshold=threshold, diff=result), fmt, output)
 
     return _execute(ctx, output, work)
+
+
+def _diff_inputs(profiles: Sequence[str], base: str | None, head: str | None) -> tuple[str, str]:
+    """BASE and HEAD from the arguments or the options, exactly one way each."""
+    given = list(profiles)
+    if base is None and given:
+        base = given.pop(0)
+    if head is None and given:
+        head = given.pop(0)
+    if given:
+        raise UsageError(f"diff takes one baseline and one new profile; extra: {' '.join(given)}")
+    if base is None or head is None:
+        raise UsageError("diff needs a baseline and a new profile: BASE HEAD, or --base and --head")
+    return base, head
+
+
+def _is_store(location: str) -> bool:
+    """Whether the baseline names a store rather than a profile file."""
+    return "://" in location or Path(location).is_dir()
 
 
 def filter_command(

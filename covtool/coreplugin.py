@@ -93,3 +93,24 @@ def covtool_addoption(parser: Parser) -> None:
         help="Rewrite a path prefix before placing paths in the repository: FROM=TO "
         "(repeatable; the first matching rule wins).",
     )
+    parser.addoption(
+        "changes",
+        default="",
+        help="Where the changed files come from: github, git (the merge-base of the base "
+        "branch and the working tree), git:BASE (same, from BASE), git:BASE..HEAD, or none; "
+        "default: github in a Prow presubmit, else git.",
+    )
+    parser.addoption(
+        "sensitivity",
+        type="float",
+        default=0.05,
+        help="A file whose coverage moved by fewer percentage points than this counts as "
+        "unchanged.",
+    )
+    parser.addoption(
+        "test_file_map",
+        type="list",
+        default=(r"^(.*)_test\.go$=\1.go",),
+        help="A changed test file stands for the file it tests: REGEX=REPLACEMENT over the "
+        r"path (\1 is the first group); repeatable, the first match wins.",
+    )

@@ -184,8 +184,11 @@ def covtool_baseline_loaded(baseline: Baseline, run: Run) -> None:
 def covtool_changed_files(run: Run) -> ChangeSet | None:
     """List the files the pull request (or the local branch) changed.
 
-    Called by the presubmit and local workflows. Sources are tried in turn (GitHub's API,
-    then git); one that cannot answer returns None.
+    Called by the presubmit and local workflows, and by ``covtool diff --changes``. The
+    ``changes`` setting names the source (``github``, ``git``, ``git:BASE..HEAD``, ``none``)
+    or is empty for the default (GitHub in a Prow presubmit, git elsewhere); a source claims
+    the call when it is the one named, and returns None otherwise. A source that cannot
+    answer raises a ``CovtoolError``, or falls back to another and says so in ``notes``.
 
     :param run: the current run.
 
@@ -193,18 +196,23 @@ def covtool_changed_files(run: Run) -> ChangeSet | None:
     """
 
 
-@hookspec(firstresult=True)
-def covtool_ignore_file(path: str, run: Run) -> bool | None:
-    """Decide whether a file is left out of the comparison.
+@hookspec
+def covtool_ignore_files(paths: list[str], run: Run) -> dict[str, str]:
+    """Say which files to leave out of the comparison, and why.
 
-    Called for each changed file before the diff is computed.
+    Called once per comparison with every file that would be reported: the changed files,
+    the files their tests stand for, and the files whose coverage moved without a change.
+    All paths come in one call so that a plugin can answer them together (one
+    ``git check-attr`` for every path, not one per path).
 
-    :param path: repository-relative POSIX path.
+    :param paths: repository-relative POSIX paths.
     :param run: the current run.
 
-    Return value (firstresult): True leaves the file out, False keeps it; None lets the next
-    plugin decide, and a file nobody decides on is kept.
+    Return value (collected): each plugin returns ``{path: reason}`` for the paths it leaves
+    out (the reason is shown to the reader: ``linguist-generated``, ``exclude: gen/*``); a
+    path any plugin names is left out.
     """
+    return {}
 
 
 @hookspec
@@ -213,7 +221,8 @@ def covtool_diff_computed(diff: Diff, run: Run) -> None:
 
     Called once per comparison, before the gate and the reports.
 
-    :param diff: per-file old and new totals and their deltas.
+    :param diff: per-file old and new totals and deltas, patch coverage, lost and gained
+        lines, files whose coverage moved without a change, and what was left out.
     :param run: the current run.
 
     Return value: ignored.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from covtool.model import Profile
 
@@ -89,22 +89,55 @@ class Baseline:
     examined: tuple[tuple[str, str], ...] = ()
 
 
+class Hunk(NamedTuple):
+    """One run of changed lines, as a diff without context states it:
+    ``@@ -old_start,old_count +new_start,new_count @@``.
+
+    A count of 0 means nothing on that side, and then the start is the line *after which*
+    the change sits (0: before the first line), as in unified diffs.
+    """
+
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
+
+
 @dataclass(frozen=True)
 class ChangedFile:
-    """One file a pull request touched; ``old_path`` is set for renames."""
+    """One file a change touched.
+
+    ``old_path`` is the path in the base for a rename. ``hunks`` are the changed lines in
+    order; ``None`` means they are not known (a patch the source did not give), which leaves
+    the file out of line-level comparison. ``binary`` files have no lines.
+    """
 
     path: str
     status: ChangeStatus
     old_path: str | None = None
+    hunks: tuple[Hunk, ...] | None = ()
+    binary: bool = False
+
+    @property
+    def base_path(self) -> str:
+        """The file's path in the base: the old path of a rename, else the path."""
+        return self.old_path or self.path
 
 
 @dataclass(frozen=True)
 class ChangeSet:
-    """The files a pull request changed, and where that list came from (``github``, ``git``)."""
+    """The files a change touched, and where that list came from.
+
+    ``source`` names it (``github``, ``git``); ``base`` and ``head`` are the commits compared
+    when known (``head`` None: the working tree); ``notes`` tell the reader anything the
+    source had to work around (a fallback, a truncated list).
+    """
 
     files: tuple[ChangedFile, ...]
     source: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    base: str | None = None
+    head: str | None = None
 
 
 @dataclass(frozen=True)

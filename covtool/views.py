@@ -66,6 +66,22 @@ def format_delta(delta: FileDelta) -> str:
     return f"{delta.delta:+.1f}"
 
 
+def format_ranges(ranges: Sequence[tuple[int, int]], limit: int = 0) -> str:
+    """Line runs as text: ``4-6, 9``; with ``limit``, at most that many runs and a count of
+    the rest (``4-6, 9 and 3 more``)."""
+    shown = ranges[:limit] if limit else ranges
+    text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in shown)
+    rest = len(ranges) - len(shown)
+    return f"{text} and {rest} more" if rest else text
+
+
+def format_patch(patch: Totals | None) -> str:
+    """Patch coverage as ``covered/lines (percent)``; ``-`` when unknown or empty."""
+    if patch is None or patch.statements == 0:
+        return "-"
+    return f"{patch.covered}/{patch.statements} ({format_percent(patch)})"
+
+
 def has_branches(profile: Profile) -> bool:
     """Whether any region of the profile counts branches (reports then show them)."""
     return bool(profile.regions.branches.any())

@@ -154,9 +154,10 @@ def test_listing_shows_every_builtin(covtool: Covtool) -> None:
         "hooks:    covtool_parse_profile, covtool_render_report, covtool_report_formats" in listing
     )
     assert (
-        "settings: allow_test_failures, artifacts, baseline, coverage_threshold, marker_name, "
-        "metadata_name, path_map, plugins, postsubmit_gcs_bucket, pr_path_pattern, "
-        "profile_name, root, runner, stdout_name, target" in listing
+        "settings: allow_test_failures, artifacts, baseline, changes, coverage_threshold, "
+        "marker_name, metadata_name, path_map, plugins, postsubmit_gcs_bucket, "
+        "pr_path_pattern, profile_name, root, runner, sensitivity, stdout_name, target, "
+        "test_file_map" in listing
     )
     reads, writes = listing.rstrip().splitlines()[-2:]
     assert reads.startswith("reads:  ") and writes.startswith("writes: ")

@@ -6,12 +6,12 @@ A summary::
      "totals": {"statements": 10, "covered": 8, "percent": 80.0},
      "files": {"pkg/a.go": {...}}, "directories": {"pkg": {...}}}
 
-A comparison (``covtool diff``) has ``"kind": "diff"``, ``totals`` with ``old``, ``new`` and
-``delta``, and per file ``status``, ``old``, ``new`` and ``delta``. Percentages are
-unrounded; ``null`` where there is nothing to cover. ``percent`` combines statements
-and branches as coverage.py does; profiles with branches add ``branches``,
-``branches_covered``, ``line_percent`` and ``branch_percent``. Keys are sorted; the document is
-one line (the compact encoder is several times faster on 20,000 files).
+A comparison (``covtool diff``) has ``"kind": "diff"``: totals, patch coverage, and per
+file old, new, delta, patch, uncovered, lost and gained lines (docs/diff-json.md describes
+every field). Percentages are unrounded; ``null`` where there is nothing to cover.
+``percent`` combines statements and branches as coverage.py does; profiles with branches
+add ``branches``, ``branches_covered``, ``line_percent`` and ``branch_percent``. Keys are
+sorted; the document is one line (the compact encoder is several times faster on 20,000 files).
 """
 
 from __future__ import annotations
@@ -19,7 +19,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from covtool import Artifact, Diff, Profile, Report, ReportFormat, Totals, hookimpl, views
+from covtool import (
+    Artifact,
+    Diff,
+    FileDelta,
+    Profile,
+    Report,
+    ReportFormat,
+    Totals,
+    hookimpl,
+    views,
+)
 
 NAME = "json"
 FORMAT_VERSION = 1
@@ -57,18 +67,63 @@ def summary_data(profile: Profile) -> dict[str, Any]:
 
 
 def diff_data(diff: Diff, head: Profile) -> dict[str, Any]:
-    """The comparison document: old, new and delta per file and overall."""
+    """The comparison document; its fields are described in docs/diff-json.md."""
     branches = views.has_branches(head)
-
-    def side(totals: Totals | None) -> dict[str, Any] | None:
-        return None if totals is None else views.totals_dict(totals, branches)
-
+    changes = diff.changes
     return {
         "format_version": FORMAT_VERSION,
         "kind": "diff",
-        "totals": {"old": side(diff.old_totals), "new": side(diff.new_totals), "delta": diff.delta},
-        "files": {
-            f.path: {"status": f.status, "old": side(f.old), "new": side(f.new), "delta": f.delta}
-            for f in diff.files
+        "totals": {
+            "old": _side(diff.old_totals, branches),
+            "new": _side(diff.new_totals, branches),
+            "delta": diff.delta,
         },
+        "patch": _patch(diff.patch),
+        "sensitivity": diff.sensitivity,
+        "changes": None
+        if changes is None
+        else {"source": changes.source, "base": changes.base, "head": changes.head},
+        "baseline": _baseline(diff),
+        "files": {f.path: _file(f, branches) for f in diff.files},
+        "indirect": {f.path: _file(f, branches) for f in diff.indirect},
+        "ignored": diff.ignored,
+        "notes": list(diff.notes),
+    }
+
+
+def _side(totals: Totals | None, branches: bool) -> dict[str, Any] | None:
+    return None if totals is None else views.totals_dict(totals, branches)
+
+
+def _patch(patch: Totals | None) -> dict[str, Any] | None:
+    if patch is None:
+        return None
+    return {"lines": patch.statements, "covered": patch.covered, "percent": patch.percent}
+
+
+def _file(f: FileDelta, branches: bool) -> dict[str, Any]:
+    return {
+        "change": f.change,
+        "status": f.status,
+        "old_path": f.old_path,
+        "old": _side(f.old, branches),
+        "new": _side(f.new, branches),
+        "delta": f.delta,
+        "patch": _patch(f.patch),
+        "uncovered_lines": [list(r) for r in f.uncovered],
+        "lost_lines": [list(r) for r in f.lost],
+        "gained_lines": [list(r) for r in f.gained],
+        "categories": None if f.lines is None else f.lines.counts(),
+    }
+
+
+def _baseline(diff: Diff) -> dict[str, Any] | None:
+    found = diff.baseline
+    if found is None:
+        return None
+    return {
+        "build": found.build_id,
+        "commit": found.commit,
+        "location": found.location,
+        "commits_behind": found.commits_behind,
     }

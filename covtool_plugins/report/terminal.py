@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import io
 import shutil
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
 
-from covtool import Artifact, Report, ReportFormat, Run, Totals, hookimpl, views
+from covtool import (
+    Artifact,
+    Diff,
+    FileDelta,
+    Report,
+    ReportFormat,
+    Run,
+    Totals,
+    hookimpl,
+    views,
+)
 
 NAME = "text"
 _DIFF_HEADER = ("File", "Old", "New", "Delta")
@@ -34,8 +45,9 @@ def covtool_render_report(report: Report, formats: list[str], run: Run) -> list[
     if NAME not in formats:
         return []
     sections = diff_sections(report) if report.diff else summary_sections(report)
-    text = _rich(sections, report.threshold) if run.color else _plain(sections)
-    return [Artifact(NAME, "coverage.txt", text)]
+    details = diff_details(report.diff) if report.diff else []
+    render = _rich if run.color else _plain
+    return [Artifact(NAME, "coverage.txt", render(sections, report.threshold, details))]
 
 
 Section = tuple[tuple[str, ...], list[tuple[str, ...]], list[float | None]]
@@ -58,42 +70,80 @@ def summary_sections(report: Report) -> list[Section]:
 
 
 def diff_sections(report: Report) -> list[Section]:
-    """Files whose coverage changed, were added or deleted; then the totals."""
+    """The files of the comparison, then the totals.
+
+    With a change set every file it touched is a row, with its patch coverage; without one
+    only files whose coverage moved are (the others are counted in the total row).
+    """
     assert report.diff is not None
-    moved = [f for f in report.diff.files if f.status != "unchanged"]
-    rows: list[tuple[str, ...]] = [
-        (f.path, _side(f.old), _side(f.new), views.format_delta(f)) for f in moved
-    ]
-    unchanged = len(report.diff.files) - len(moved)
     d = report.diff
+    with_patch = d.changes is not None
+    shown = [f for f in d.files if with_patch or f.status != "unchanged"]
+    header = _DIFF_HEADER + (("Patch",) if with_patch else ())
+    rows = [_diff_row(f, with_patch) for f in shown]
     delta = "" if d.delta is None else f"{d.delta:+.1f}"
-    total = (
-        f"TOTAL ({unchanged} files unchanged)",
-        _side(d.old_totals),
-        _side(d.new_totals),
-        delta,
-    )
+    hidden = len(d.files) - len(shown)
+    label = f"TOTAL ({hidden} files unchanged)" if hidden or not with_patch else "TOTAL"
+    total: tuple[str, ...] = (label, _side(d.old_totals), _side(d.new_totals), delta)
+    total += (views.format_patch(d.patch),) if with_patch else ()
     return [
-        (_DIFF_HEADER, rows, [f.new.percent if f.new else None for f in moved]),
-        (("", *_DIFF_HEADER[1:]), [total], [d.new_totals.percent]),
+        (header, rows, [f.new.percent if f.new else None for f in shown]),
+        (("", *header[1:]), [total], [d.new_totals.percent]),
     ]
+
+
+def _diff_row(f: FileDelta, with_patch: bool) -> tuple[str, ...]:
+    name = f"{f.path} (from {f.old_path})" if f.old_path else f.path
+    cells = (name, _side(f.old), _side(f.new), views.format_delta(f))
+    return cells + ((views.format_patch(f.patch),) if with_patch else ())
+
+
+def diff_details(diff: Diff) -> list[str]:
+    """What the table cannot show: uncovered patch lines, lost lines, indirect changes,
+    files left out, and notes."""
+    lines: list[str] = []
+    if diff.changes is not None:
+        _listing(lines, "Added or modified lines not covered:", diff.files, "uncovered")
+    _listing(lines, "Lost coverage on unchanged lines:", diff.files, "lost")
+    if diff.indirect:
+        lines += ["", "Coverage moved in files the change did not touch:"]
+        for f in diff.indirect:
+            moved = f"  {f.path}: {_side(f.old)} -> {_side(f.new)}"
+            if f.lost:
+                moved += f", lost {views.format_ranges(f.lost, 10)}"
+            if f.gained:
+                moved += f", gained {views.format_ranges(f.gained, 10)}"
+            lines.append(moved)
+    if diff.ignored:
+        lines += ["", "Left out:"]
+        lines += [f"  {path} ({reason})" for path, reason in diff.ignored.items()]
+    if diff.notes:
+        lines += ["", *(f"Note: {note}" for note in diff.notes)]
+    return lines
+
+
+def _listing(lines: list[str], title: str, files: Sequence[FileDelta], field: str) -> None:
+    entries = [(f.path, getattr(f, field)) for f in files if getattr(f, field)]
+    if entries:
+        lines += ["", title]
+        lines += [f"  {path}: {views.format_ranges(ranges, 10)}" for path, ranges in entries]
 
 
 def _side(totals: Totals | None) -> str:
     return "-" if totals is None else views.format_percent(totals)
 
 
-def _plain(sections: list[Section]) -> str:
+def _plain(sections: list[Section], threshold: float | None, details: list[str]) -> str:
     lines: list[str] = []
     for header, rows, _ in sections:
         if rows:
             if lines:
                 lines.append("")
             lines.extend(views.align([header, *rows], [False] + [True] * (len(header) - 1)))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + details) + "\n"
 
 
-def _rich(sections: list[Section], threshold: float | None) -> str:
+def _rich(sections: list[Section], threshold: float | None, details: list[str]) -> str:
     buffer = io.StringIO()
     width = shutil.get_terminal_size((100, 24)).columns
     console = Console(file=buffer, force_terminal=True, width=width, color_system="standard")
@@ -106,6 +156,8 @@ def _rich(sections: list[Section], threshold: float | None) -> str:
         for row, percent in zip(rows, percents, strict=True):
             table.add_row(*row, style=_style(percent, threshold))
         console.print(table)
+    for line in details:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     return buffer.getvalue()
 
 

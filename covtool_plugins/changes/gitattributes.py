@@ -1,0 +1,56 @@
+"""Leave out files that ``.gitattributes`` marks ``linguist-generated`` or
+``coverage-excluded``.
+
+Git's own semantics decide: ``path linguist-generated`` (set) or ``=true`` leaves the file
+out; ``-linguist-generated`` (unset), ``=false``, any other value, or no mention keeps it, and
+later lines and deeper ``.gitattributes`` files override earlier ones as git says. Every path
+is resolved in one ``git check-attr --stdin -z`` call.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from covtool import Run, hookimpl
+
+ATTRIBUTES = ("linguist-generated", "coverage-excluded")
+
+
+@hookimpl
+def covtool_ignore_files(paths: list[str], run: Run) -> dict[str, str]:
+    """The paths whose attributes mark them generated or excluded from coverage."""
+    if not paths:
+        return {}
+    output = _check_attr(run, paths)
+    if output is None:
+        return {}
+    fields = output.split(b"\0")
+    ignored: dict[str, str] = {}
+    for i in range(0, len(fields) - 2, 3):
+        path, attribute, value = (f.decode("utf-8", "surrogateescape") for f in fields[i : i + 3])
+        if value in ("set", "true"):
+            ignored.setdefault(path, f".gitattributes: {attribute}")
+    return ignored
+
+
+def _check_attr(run: Run, paths: list[str]) -> bytes | None:
+    """``git check-attr``'s NUL-separated answer, or None (with a warning) when git fails."""
+    request = b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(run.repository), "check-attr", "--stdin", "-z", *ATTRIBUTES],
+            input=request,
+            capture_output=True,
+            check=False,
+        )
+    except OSError as error:
+        run.warn(f"cannot run git to read .gitattributes: {error.strerror}")
+        return None
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines()
+        run.warn(
+            f".gitattributes not read ({reason[-1] if reason else 'git check-attr failed'}); "
+            "no file is left out for its attributes"
+        )
+        return None
+    return done.stdout
