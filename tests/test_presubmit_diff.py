@@ -409,3 +409,75 @@ def test_lines_map_through_the_main_branch_since_the_baseline(tmp_path: Path) ->
 
     unmapped = compare_profiles(run, old, new, changes, None)  # what the drift map prevents
     assert next(f for f in unmapped.indirect if f.path == "x.go").lost == ((3, 5),)
+
+
+def test_markdown_output(run_diff: DiffRunner) -> None:
+    data = run_diff("--exclude", "skip_*")
+    text = run_diff("--exclude", "skip_*", fmt="markdown")
+    patch = data["patch"]
+    assert f"**Patch coverage: {patch['covered']}/{patch['lines']} (" in text
+    assert "- calc.go: 3-5\n" in text and "- added.go: 7-9\n" in text
+    assert "naïve file.go | 100.0% | 100.0% | +0.0" not in text  # unchanged % is not a row
+
+
+def documented_fields(section: str) -> set[str]:
+    """The field names in the first column of a table of docs/diff-json.md's ``section``."""
+    text = (Path(__file__).parent.parent / "docs" / "diff-json.md").read_text()
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n#", 1)[0]
+    names: set[str] = set()
+    for row in body.splitlines():
+        if row.startswith("| `"):
+            names.update(n.strip("` ") for n in row.split("|")[1].split(","))
+    return names
+
+
+def test_the_json_is_what_its_documentation_says(run_diff: DiffRunner) -> None:
+    data = run_diff()
+    assert set(data) == documented_fields("Top level")
+    assert data["format_version"] == 1 and data["kind"] == "diff"
+    for entry in [*data["files"].values(), *data["indirect"].values()]:
+        assert set(entry) == documented_fields("files")
+    assert set(data["patch"]) == {"lines", "covered", "percent"}
+
+
+def test_baseline_from_a_store(scenario: Scenario, covtool: Covtool, tmp_path: Path) -> None:
+    """``--base STORE`` uses the newest healthy postsubmit build there, and says which."""
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    shutil.copy(scenario.base_profile, artifacts / "coverage_profile.txt")
+    (artifacts / "profile-completed").write_text("")
+    store = tmp_path / "store"
+    job = ("--postsubmit-job-name", "post-m")
+    assert (
+        covtool("upload", artifacts, "--job", "post-m", "--build", "7", "--to", store).exit_code
+        == 0
+    )
+    in_repo = Covtool(scenario.repo, covtool._capsys)
+    result = in_repo(
+        "diff",
+        "--base",
+        store,
+        "--head",
+        scenario.head_profile,
+        *job,
+        "-f",
+        "json",
+        "--changes",
+        f"git:{scenario.base}..{scenario.head}",
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["baseline"]["build"] == "7" and data["baseline"]["location"].endswith("/7/")
+    assert data["files"]["calc.go"]["uncovered_lines"] == [[3, 5]]
+
+
+def test_sensitivity() -> None:
+    """A file that moved by less than the sensitivity (in points) is unchanged."""
+    from covtool import FileDelta
+
+    old = Totals(10_000, 5_000)
+    assert FileDelta("a.go", old, Totals(10_000, 5_004), sensitivity=0.05).status == "unchanged"
+    assert FileDelta("a.go", old, Totals(10_000, 5_005), sensitivity=0.05).status == "changed"
+    assert FileDelta("a.go", old, Totals(10_000, 4_995), sensitivity=0.05).status == "changed"
+    assert FileDelta("a.go", old, Totals(10_000, 5_001)).status == "changed"  # exact by default
+    assert FileDelta("a.go", old, Totals(20_000, 10_000)).status == "unchanged"

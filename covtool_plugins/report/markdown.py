@@ -54,13 +54,20 @@ def _rows(rows: list[views.Row], branches: bool) -> list[list[str]]:
 
 
 def diff_markdown(report: Report) -> str:
-    """The original comparison table: changed, added and deleted files."""
+    """The original comparison table (changed, added and deleted files); with a change set,
+    also patch coverage and the added lines that no test ran."""
     assert report.diff is not None
     d = report.diff
     moved = [f for f in d.files if f.status != "unchanged"]
     delta = "" if d.delta is None else f"{d.delta:+.1f}"
     lines = [
-        f"**Coverage: {_side(d.old_totals)} → {_side(d.new_totals)}** ({delta or 'no change'})",
+        f"**Coverage: {_side(d.old_totals)} → {_side(d.new_totals)}** ({delta or 'no change'})"
+    ]
+    if d.patch is not None:
+        lines.append(
+            f"\n**Patch coverage: {views.format_patch(d.patch)}** of added or modified lines"
+        )
+    lines += [
         "",
         *_table(
             ["File", "Old Coverage", "New Coverage", "Delta"],
@@ -70,6 +77,13 @@ def diff_markdown(report: Report) -> str:
     ]
     if not moved:
         lines.append("\nNo file's coverage changed.")
+    uncovered = [f for f in d.files if f.uncovered] if d.patch is not None else []
+    if uncovered:
+        lines += ["", "Added or modified lines no test ran:", ""]
+        lines += [
+            f"- {views.escape_markdown(f.path)}: {views.format_ranges(f.uncovered, 10)}"
+            for f in uncovered
+        ]
     return "\n".join(lines) + "\n"
 
 
