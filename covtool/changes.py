@@ -188,7 +188,10 @@ def hunks_from_patch(patch: str) -> tuple[Hunk, ...]:
     for line in patch.splitlines():
         header = _HUNK.match(line)
         if header:
-            old, new = int(header[1]), int(header[3])
+            # ``old`` and ``new`` are the next line on each side; a side with a count of 0
+            # names the line *before* the change instead (``@@ -0,0 +1,2 @@``).
+            old = int(header[1]) + (header[2] == "0")
+            new = int(header[3]) + (header[4] == "0")
             continue
         kind = line[:1]
         if kind in ("-", "+"):

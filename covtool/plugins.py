@@ -40,6 +40,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("local-storage", "covtool_plugins.storage.local"),
     ("baseline", "covtool_plugins.baseline"),
     ("gcs-storage", "covtool_plugins.storage.gcs"),
+    ("github", "covtool_plugins.github.plugin"),
     ("git-changes", "covtool_plugins.changes.git"),
     ("gitattributes", "covtool_plugins.changes.gitattributes"),
     ("exclude", "covtool_plugins.changes.exclude"),

@@ -172,3 +172,10 @@ def hunks_from_git(patch: str) -> list[Hunk]:
 def test_line_ranges() -> None:
     assert line_ranges(np.array([3, 4, 5, 9, 11, 12])) == ((3, 5), (9, 9), (11, 12))
     assert line_ranges(np.array([], np.int64)) == ()
+
+
+def test_hunks_of_whole_file_patches() -> None:
+    """An added file's patch starts at old line 0, a deleted file's at new line 0, as git
+    -U0 states them."""
+    assert hunks_from_patch("@@ -0,0 +1,2 @@\n+a\n+b") == (Hunk(0, 0, 1, 2),)
+    assert hunks_from_patch("@@ -1,2 +0,0 @@\n-a\n-b") == (Hunk(1, 2, 0, 0),)
