@@ -64,14 +64,16 @@ def analyse(
 ) -> Diff:
     """Compare ``base`` (the baseline) with ``head`` over what ``changes`` touched.
 
-    Without a change set every file of either profile is compared (``covtool diff A B``).
-    ``ignore`` decides which files to leave out; ``test_file_map`` holds ``REGEX=REPLACEMENT``
-    rules from a changed test file to the file it tests.
+    Without a change set every file of either profile is compared (``covtool diff A B``)
+    and none is left out. ``ignore`` decides which files to leave out; ``test_file_map``
+    holds ``REGEX=REPLACEMENT`` rules from a changed test file to the file it tests.
     """
     drifted = {f.path: f for f in drift}
     if changes is None:
+        # Every file, as it is: leaving files out is a choice about what a change touched.
         planned = _plan_all(base, head)
         indirect: list[Planned] = []
+        ignore = None
     else:
         planned = _plan_changes(changes, base, head, drifted, parse_test_rules(test_file_map))
         indirect = _plan_indirect(base, head, planned, drifted)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -137,7 +138,7 @@ class FileDelta:
             return "unchanged" if self.old.same_ratio(self.new) else "changed"
         return "unchanged" if abs(delta) < self.sensitivity else "changed"
 
-    @property
+    @cached_property
     def delta(self) -> float | None:
         """New minus old, in percentage points; None unless both sides have a percentage."""
         return percent_delta(self.old, self.new)

@@ -481,3 +481,18 @@ def test_sensitivity() -> None:
     assert FileDelta("a.go", old, Totals(10_000, 4_995), sensitivity=0.05).status == "changed"
     assert FileDelta("a.go", old, Totals(10_000, 5_001)).status == "changed"  # exact by default
     assert FileDelta("a.go", old, Totals(20_000, 10_000)).status == "unchanged"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ("git", "is not a git repository with commits; the changed files come from git"),
+        ("bogus", "no plugin provides the changed files for changes='bogus'"),
+        ("git:", "changes 'git:': expected git:BASE or git:BASE..HEAD"),
+    ],
+)
+def test_changes_that_cannot_be_had(covtool: Covtool, changes: str, message: str) -> None:
+    covtool.write("a.out", "mode: set\na.go:1.1,2.2 1 1\n")
+    result = covtool("diff", "a.out", "a.out", "--changes", changes)
+    assert result.exit_code == 3 and message in result.stderr
+    assert result.stderr.count("\n") == 1 and result.stdout == ""

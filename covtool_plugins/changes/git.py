@@ -48,6 +48,11 @@ def base_branch(run: Run) -> str:
     configured: str = run.config.get("base_branch") or run.environ.get("PULL_BASE_REF", "")
     if configured:
         return configured
+    if resolve_commit(run.repository, "HEAD") is None:
+        raise UsageError(
+            f"{run.repository} is not a git repository with commits; the changed files "
+            "come from git (or --changes github, or --changes none)"
+        )
     for branch in _DEFAULT_BRANCHES:
         if resolve_commit(run.repository, branch):
             return branch

@@ -48,6 +48,8 @@ def _check_attr(run: Run, paths: list[str]) -> bytes | None:
         return None
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()
+        if any("not a git repository" in line for line in reason):
+            return None  # no repository, no attributes: nothing to say
         run.warn(
             f".gitattributes not read ({reason[-1] if reason else 'git check-attr failed'}); "
             "no file is left out for its attributes"
