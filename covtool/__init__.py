@@ -17,7 +17,7 @@ from covtool.errors import (
     ServiceError,
     UsageError,
 )
-from covtool.git import git
+from covtool.git import GitError, git, git_output
 from covtool.hookimpl import hookimpl
 from covtool.inputs import load_json
 from covtool.lines import LineProfileBuilder, header_disagreement
@@ -68,6 +68,7 @@ __all__ = [
     "ExitCode",
     "FileCoverage",
     "FileDelta",
+    "GitError",
     "Hunk",
     "InputError",
     "LineDiff",
@@ -96,6 +97,7 @@ __all__ = [
     "diff_files",
     "git",
     "git_changes",
+    "git_output",
     "go_modules",
     "header_disagreement",
     "hookimpl",

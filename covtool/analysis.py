@@ -25,17 +25,12 @@ import numpy as np
 from covtool.diff import Category, ChangeKind, Diff, FileDelta, LineDiff
 from covtool.errors import UsageError
 from covtool.linemap import LineMap, line_ranges
-from covtool.model import MISSED, LineView, Profile, Totals
+from covtool.model import MISSED, LineView, Profile, Regions, Totals, line_view
 from covtool.records import ChangedFile, ChangeSet, Hunk
 
 _INT64 = np.int64
-_EMPTY_LINES = LineView(
-    np.zeros(0, np.int32),
-    np.zeros(0, _INT64),
-    np.zeros(0, np.uint8),
-    np.zeros(0, np.int32),
-    np.zeros(0, np.int32),
-)
+#: The line view of a file a profile does not have.
+_EMPTY_LINES = line_view(Regions.empty(), "line")
 
 #: Asked once with every path that would be reported; answers ``{path: reason}``.
 IgnoreFiles = Callable[[list[str]], Mapping[str, str]]

@@ -14,13 +14,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from covtool.errors import UsageError
+from covtool.git import git, git_output
 from covtool.records import ChangedFile, ChangeSet, ChangeStatus, Hunk
 
 #: Options that make ``git diff`` output the same whatever the user's git configuration.
@@ -54,7 +52,7 @@ def git_changes(root: Path, base: str, head: str | None = None) -> ChangeSet:
 
     ``head`` None compares with the working tree, and then files git does not track yet
     (and does not ignore) count too: a local run's profile was made from them. Raises
-    ``UsageError`` when git cannot resolve the commits.
+    ``GitError`` (a ``UsageError``) when git cannot resolve the commits.
     """
     merge_base = _git(root, "merge-base", base, head or "HEAD").strip()
     if head is not None:
@@ -66,7 +64,7 @@ def git_changes(root: Path, base: str, head: str | None = None) -> ChangeSet:
 
 def diff_files(root: Path, old: str, new: str | None = None) -> list[ChangedFile]:
     """The files and hunks of ``git diff OLD [NEW]`` (no merge-base is taken)."""
-    return parse_diff(_git_bytes(root, *_DIFF_OPTIONS, old, *([new] if new else []), "--"))
+    return parse_diff(git_output(root, *_DIFF_OPTIONS, old, *([new] if new else []), "--"))
 
 
 def _working_tree_files(root: Path, base: str) -> list[ChangedFile]:
@@ -82,16 +80,13 @@ def _working_tree_files(root: Path, base: str) -> list[ChangedFile]:
         if index.is_file():
             shutil.copyfile(index, copy)
         env = {**os.environ, "GIT_INDEX_FILE": str(copy)}
-        _git_bytes(root, "add", "--intent-to-add", "--", ":/", env=env)
-        return parse_diff(_git_bytes(root, *_DIFF_OPTIONS, base, "--", env=env))
+        git_output(root, "add", "--intent-to-add", "--", ":/", env=env)
+        return parse_diff(git_output(root, *_DIFF_OPTIONS, base, "--", env=env))
 
 
 def resolve_commit(root: Path, ref: str) -> str | None:
     """The commit ``ref`` names, or None when this repository does not have it."""
-    try:
-        return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip() or None
-    except UsageError:
-        return None
+    return git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") or None
 
 
 @dataclass
@@ -267,19 +262,5 @@ def _decode(raw: bytes) -> str:
 
 
 # -- running git ----------------------------------------------------------------------------------
-def _git_bytes(root: Path, *args: str, env: Mapping[str, str] | None = None) -> bytes:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, check=False, env=env
-        )
-    except OSError as error:
-        raise UsageError(f"cannot run git: {error.strerror}") from None
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip().splitlines()
-        reason = message[-1] if message else f"exit status {done.returncode}"
-        raise UsageError(f"git {args[0] if args[0] != '-c' else args[2]} in {root}: {reason}")
-    return done.stdout
-
-
 def _git(root: Path, *args: str) -> str:
-    return _git_bytes(root, *args).decode("utf-8", "replace")
+    return git_output(root, *args).decode("utf-8", "replace")

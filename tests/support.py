@@ -93,3 +93,34 @@ def go_test(workdir: Path, tmp: Path, profile: Path, *args: str) -> GoRun:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return GoRun(profile, result.stdout)
+
+
+#: git with a fixed identity and no user or system configuration, so that commits work on a
+#: fresh machine and a developer's settings never change a test's diff.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo``; its output, stripped."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ | GIT_ENV,
+    )
+    return done.stdout.strip()
+
+
+def commit(repo: Path, message: str = "commit") -> str:
+    """Commit everything in the work tree; the commit's sha."""
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")

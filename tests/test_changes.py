@@ -13,18 +13,7 @@ import pytest
 from covtool import Hunk, git_changes, hunks_from_patch
 from covtool.changes import unquote
 from covtool.linemap import LineMap, line_ranges
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def commit(repo: Path) -> str:
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "c")
-    return git(repo, "rev-parse", "HEAD")
+from support import commit, git
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from covtool import CovtoolError, Totals, git_changes
-from support import Covtool, go_env
+from support import Covtool, commit, git, go_env
 
 pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="needs go")
 
@@ -105,24 +105,12 @@ class Scenario:
     head_profile: Path
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 def _write(repo: Path, files: dict[str, str | None]) -> None:
     for name, text in files.items():
         if text is None:
             (repo / name).unlink(missing_ok=True)
         else:
             (repo / name).write_text(text)
-
-
-def _commit(repo: Path, message: str) -> str:
-    _git(repo, "add", "-A")
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
-    return _git(repo, "rev-parse", "HEAD")
 
 
 def _profile(repo: Path, out: Path) -> Path:
@@ -143,14 +131,14 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     top = tmp_path_factory.mktemp("presubmit")
     repo = top / "repo"
     repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", "main")
     _write(repo, BASE)
     (repo / "logo.bin").write_bytes(BINARY["logo.bin"])
-    base = _commit(repo, "base")
+    base = commit(repo, "base")
     base_profile = _profile(repo, top / "base.out")
     _write(repo, HEAD)
     (repo / "logo.bin").write_bytes(BINARY["logo2.bin"])
-    head = _commit(repo, "head")
+    head = commit(repo, "head")
     head_profile = _profile(repo, top / "head.out")
     yield Scenario(repo, base, head, base_profile, head_profile)
 
@@ -341,9 +329,9 @@ def test_working_tree_change(tmp_path: Path, covtool: Covtool) -> None:
     """``git:BASE`` compares with the working tree: uncommitted edits and untracked files."""
     repo = tmp_path / "wt"
     repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", "main")
     _write(repo, {"go.mod": BASE["go.mod"], "a.go": funcs(("A", 1))})
-    base = _commit(repo, "base")
+    base = commit(repo, "base")
     _write(repo, {"a.go": funcs(("A", 2)), "b.go": funcs(("B", 1))})
     changes = git_changes(repo, base)
     assert {(f.path, f.status) for f in changes.files} == {("a.go", "modified"), ("b.go", "added")}
@@ -377,7 +365,7 @@ def test_lines_map_through_the_main_branch_since_the_baseline(tmp_path: Path) ->
 
     repo = tmp_path / "drift"
     repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", "main")
     _write(
         repo,
         {
@@ -387,12 +375,12 @@ def test_lines_map_through_the_main_branch_since_the_baseline(tmp_path: Path) ->
             "x_test.go": calls("X", "X1", "Y"),
         },
     )
-    baseline_commit = _commit(repo, "baseline")
+    baseline_commit = commit(repo, "baseline")
     base_profile = _profile(repo, tmp_path / "base.out")
     _write(repo, {"x.go": funcs(("X0", 0), ("X1", 1), ("X2", 2))})
-    change_base = _commit(repo, "main moves on")
+    change_base = commit(repo, "main moves on")
     _write(repo, {"y.go": funcs(("Y", 2))})
-    head = _commit(repo, "the change")
+    head = commit(repo, "the change")
     head_profile = _profile(repo, tmp_path / "head.out")
 
     startup = start([], {})

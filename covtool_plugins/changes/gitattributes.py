@@ -9,9 +9,7 @@ is resolved in one ``git check-attr --stdin -z`` call.
 
 from __future__ import annotations
 
-import subprocess
-
-from covtool import Run, hookimpl
+from covtool import GitError, Run, git_output, hookimpl
 
 ATTRIBUTES = ("linguist-generated", "coverage-excluded")
 
@@ -37,22 +35,11 @@ def _check_attr(run: Run, paths: list[str]) -> bytes | None:
     """``git check-attr``'s NUL-separated answer, or None (with a warning) when git fails."""
     request = b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
     try:
-        done = subprocess.run(
-            ["git", "-C", str(run.repository), "check-attr", "--stdin", "-z", *ATTRIBUTES],
-            input=request,
-            capture_output=True,
-            check=False,
-        )
-    except OSError as error:
-        run.warn(f"cannot run git to read .gitattributes: {error.strerror}")
-        return None
-    if done.returncode != 0:
-        reason = done.stderr.decode(errors="replace").strip().splitlines()
-        if any("not a git repository" in line for line in reason):
+        return git_output(run.repository, "check-attr", "--stdin", "-z", *ATTRIBUTES, stdin=request)
+    except GitError as error:
+        if "not a git repository" in error.reason:
             return None  # no repository, no attributes: nothing to say
         run.warn(
-            f".gitattributes not read ({reason[-1] if reason else 'git check-attr failed'}); "
-            "no file is left out for its attributes"
+            f".gitattributes not read ({error.reason}); no file is left out for its attributes"
         )
         return None
-    return done.stdout

@@ -21,7 +21,7 @@ from covtool.startup import start
 from covtool_plugins.github import client as github_client
 from covtool_plugins.github import plugin
 from github_server import FileChange, GitHubServer, Reply, paths
-from support import Covtool
+from support import GIT_ENV, Covtool, commit, git
 
 TOKEN = "ghp_S3cr3tT0kenThatMustNeverBeSeen0123456"
 ADDED = "@@ -0,0 +1,2 @@\n+package pkg\n+var x = 1"
@@ -90,35 +90,6 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    """Run git in ``repo``; its output."""
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=os.environ | GIT_ENV,
-    )
-    return done.stdout.strip()
-
-
-def commit(repo: Path, message: str) -> str:
-    """Commit everything in the work tree; the commit's sha."""
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
 
 
 def fast_commit(
