@@ -11,6 +11,10 @@ network):
 * ``diff-presubmit-noisy``: the same with ``head-noisy.out``, in which about 10% of every
   file's counts flip, so every file the change did not touch differs too (the worst case
   for the indirect-change search); its 5.0 s is a target, reported, not enforced
+* ``comment-presubmit``: ``covtool comment`` over the same change: the comparison, the
+  gate (informational, so the exit code stays 0), and the PR comment for 2,000 changed
+  files shortened to GitHub's 65,536 characters, written to ``bot-post`` (posting is off:
+  no network); budget 5.0 s
 
 The inputs are generated deterministically (seeded ``random``): by default two profiles of
 1,000,000 blocks over 20,000 files, ``mode: count``, with the paths, spans and counts of
@@ -24,8 +28,8 @@ changes). Inputs are reused on later runs while a stamp file says they were made
 same parameters (``--regenerate`` forces a rewrite). Before measuring, the command is run
 once (untimed) and its JSON checked: the touched files, the indirect ones, patch lines.
 
-Budget: peak RSS < 1 GiB for both commands and a median under 5.0 s for ``diff-presubmit``
-(exit 1 if exceeded, unless ``--no-fail``).
+Budget: peak RSS < 1 GiB for every command and a median under 5.0 s for ``diff-presubmit``
+and ``comment-presubmit`` (exit 1 if exceeded, unless ``--no-fail``).
 
 Run it, after installing covtool (``pip install -e .``), from the repository root::
 
@@ -77,6 +81,8 @@ FLUSH_EVERY_FILES = 500
 PROFILES = ("base", "head", "head-noisy")
 STAMP_NAME = "inputs.stamp.json"
 BUDGET_S = 5.0
+#: GitHub refuses a longer comment (UTF-16 code units).
+GITHUB_LIMIT = 65_536
 TARGET_S = 5.0
 #: Identity and settings for the generated commits, whatever the user's git configuration.
 GIT_OPTIONS = (
@@ -424,6 +430,41 @@ def command(out: Path, head: str, commits: dict[str, str], result: str) -> list[
     ]
 
 
+def comment_command(out: Path, commits: dict[str, str]) -> list[str]:
+    """The presubmit's comment for ``head.out``, written to ``OUT/comment/bot-post``."""
+    return [
+        "comment",
+        "--base",
+        f"{out}/base.out",
+        "--head",
+        f"{out}/head.out",
+        "--changes",
+        f"git:{commits['base']}..{commits['head']}",
+        "--artifacts",
+        f"{out}/comment",
+        "--comment-mode",
+        "off",
+        "--no-commit-status",
+        "--informational",
+    ]
+
+
+def check_comment(path: Path) -> int:
+    """The comment's length, checked: with the marker, shortened, within GitHub's limit."""
+    body = path.read_text()
+    length = len(body.encode("utf-16-le")) // 2
+    problems = []
+    if not body.startswith("<!-- covtool:comment job="):
+        problems.append("no marker")
+    if "Not shown: " not in body:
+        problems.append("the table was not shortened")
+    if length > GITHUB_LIMIT:
+        problems.append(f"{length:,} characters, over GitHub's {GITHUB_LIMIT:,}")
+    if problems:
+        sys.exit(f"{path}: " + "; ".join(problems))
+    return length
+
+
 def summary(path: Path) -> dict[str, int]:
     """The figures a comparison's JSON is checked by: files, indirect files, patch lines."""
     data = json.loads(path.read_text())
@@ -511,23 +552,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     prefix, commits = covtool_argv(), expected["commits"]
     presubmit = prefix + command(out, "head", commits, "diff.json")
     noisy = prefix + command(out, "head-noisy", commits, "diff-noisy.json")
+    comment = prefix + comment_command(out, commits)
     # covtool finds the repository (and its go.mod) around the working directory.
     with contextlib.chdir(out / "repo"):
         found = sanity_check(presubmit, out / "diff.json", expected)
         results: list[Result] = [
             measure("diff-presubmit", presubmit, args.repeat, BUDGET_S, echo=True),
+            measure("comment-presubmit", comment, args.repeat, BUDGET_S),
             measure("diff-presubmit-noisy", noisy, args.repeat, TARGET_S, "target", echo=True),
         ]
     found_noisy = summary(out / "diff-noisy.json")
-    print(table(results[:1]))
+    found["comment_chars"] = check_comment(out / "comment" / "bot-post")
+    print(table(results[:2]))
     print()
-    print(table(results[1:], "target"))
+    print(table(results[2:], "target"))
     print(f"\n{machine_line()}")
     print(
         f"Inputs: {args.blocks:,} blocks over {args.files:,} files (mode: count); the change "
         f"edits {args.changed:,} files, deletes {DELETED}, renames {RENAMED}; found "
         f"{found['files']:,} files, {found['indirect']:,} indirect "
-        f"({found_noisy['indirect']:,} when noisy), {found['patch_lines']:,} patch lines. "
+        f"({found_noisy['indirect']:,} when noisy), {found['patch_lines']:,} patch lines; "
+        f"the comment has {found['comment_chars']:,} characters. "
         "Budgets: peak RSS < 1 GiB; the noisy time is a target, reported, not enforced."
     )
     report_targets(results)

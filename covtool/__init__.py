@@ -5,6 +5,7 @@ This module is the public API. Plugins, the builtin ones included, import only f
 
 from covtool import layout, views
 from covtool.analysis import compare
+from covtool.buildinfo import html_url, job_name
 from covtool.changes import diff_files, git_changes, hunks_from_patch, resolve_commit
 from covtool.config import Config, Parser, Setting
 from covtool.diff import Category, Diff, FileDelta, LineDiff
@@ -17,6 +18,7 @@ from covtool.errors import (
     ServiceError,
     UsageError,
 )
+from covtool.gate import gate_failed
 from covtool.git import GitError, git, git_output
 from covtool.hookimpl import hookimpl
 from covtool.inputs import load_json
@@ -95,13 +97,16 @@ __all__ = [
     "check_key",
     "compare",
     "diff_files",
+    "gate_failed",
     "git",
     "git_changes",
     "git_output",
     "go_modules",
     "header_disagreement",
     "hookimpl",
+    "html_url",
     "hunks_from_patch",
+    "job_name",
     "layout",
     "load_json",
     "open_store",

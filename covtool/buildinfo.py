@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from covtool.engine import store_url
 from covtool.git import git
+from covtool.layout import ARTIFACTS, build_dir, pr_job_dir
 from covtool.model import Profile
 from covtool.records import RawProfile
 from covtool.run import Run
@@ -21,6 +23,41 @@ from covtool.views import has_branches, totals_dict
 
 FORMAT_VERSION = 1
 _REMOTE = re.compile(r"[:/]([^/:]+)/([^/]+?)(?:\.git)?/?$")
+#: Where a GCS object is shown to a signed-in browser (Prow's own links use it).
+GCS_BROWSER = "https://storage.cloud.google.com/"
+
+
+def job_name(run: Run) -> str:
+    """This job's name: the ``job_name`` setting, else Prow's ``JOB_NAME``, else ``local``."""
+    configured: str = run.config.get("job_name").strip()
+    return configured or run.environ.get("JOB_NAME", "").strip() or "local"
+
+
+def build_id(run: Run) -> str | None:
+    """Prow's ``BUILD_ID`` (``BUILD_NUMBER`` in old setups); None outside Prow."""
+    return run.environ.get("BUILD_ID") or run.environ.get("BUILD_NUMBER") or None
+
+
+def html_url(run: Run) -> str | None:
+    """Where this build's line-by-line HTML report is published, or None if unknown.
+
+    The ``html_url`` setting, else, in a Prow presubmit whose store is a GCS bucket, the
+    report in the build's artifacts as a browser opens it:
+    ``https://storage.cloud.google.com/BUCKET/pr-logs/pull/ORG_REPO/PR/JOB/BUILD/artifacts/line-cov.html``.
+    """
+    configured: str = run.config.get("html_url").strip()
+    if configured:
+        return configured
+    env, store = run.environ, store_url(run)
+    parts = (env.get("REPO_OWNER"), env.get("REPO_NAME"), env.get("PULL_NUMBER"))
+    build = build_id(run)
+    if not store.startswith("gs://") or not all(parts) or build is None:
+        return None
+    org, repo, pr = (str(part) for part in parts)
+    pattern = run.config.get("pr_path_pattern")
+    directory = build_dir(pr_job_dir(pattern, org, repo, pr, job_name(run)), build)
+    location = store.removeprefix("gs://").rstrip("/") + "/"
+    return f"{GCS_BROWSER}{location}{directory}{ARTIFACTS}{run.config.get('html_name')}"
 
 
 def build_metadata(

@@ -20,10 +20,10 @@ from typing import Annotated, Any
 import typer
 
 from covtool import engine
-from covtool.comparison import changed_files, compare_profiles
 from covtool.config import Setting
 from covtool.errors import CovtoolError, ExitCode, InputError, UsageError
 from covtool.plugins import hooks_of
+from covtool.presubmit import Inputs, comment_workflow, compare_inputs
 from covtool.process import Terminated, sigterm_raises
 from covtool.profileops import aggregate as aggregate_profiles
 from covtool.profileops import filter_paths
@@ -94,7 +94,7 @@ def build_app(startup: Startup) -> typer.Typer:
         no_args_is_help=True,
     )
     app.callback()(_root)
-    for function in (profile, report, merge, diff, filter_command, aggregate, convert):
+    for function in (profile, report, merge, diff, comment, filter_command, aggregate, convert):
         name = function.__name__.removesuffix("_command")
         app.command(name)(with_settings(function, startup.settings))
     app.command("baseline")(with_settings(baseline_command, startup.settings))
@@ -333,27 +333,61 @@ def diff(
     limits the table to what the change touched and maps each unchanged line to its own
     baseline line.
     """
-    startup: Startup = ctx.obj
-    base_arg, head_arg = _diff_inputs(profiles or [], base, head)
-    from_store = _is_store(base_arg)
-    if from_store:
-        startup.flags["baseline"] = base_arg
+    inputs = _inputs(ctx, profiles or [], base, head, input_format)
 
     def work(run: Run) -> None:
-        new = engine.read_placed(run, [Path(head_arg)], input_format)
-        baseline = engine.load_baseline(run) if from_store else None
-        old = (
-            baseline.profile
-            if baseline
-            else engine.read_placed(run, [Path(base_arg)], input_format)
-        )
-        # Only a configured source limits the comparison; by default every file is compared.
-        changes = None if run.config.source("changes") == "default" else changed_files(run)
-        result = compare_profiles(run, old, new, changes, baseline)
+        new, result = compare_inputs(run, inputs, always_changes=False)
         threshold = run.config.get("coverage_threshold")
         engine.publish(run, Report(new, threshold=threshold, diff=result), fmt, output)
 
     return _execute(ctx, output, work)
+
+
+def comment(
+    ctx: typer.Context,
+    head: Annotated[str, typer.Option("--head", help="The new profile.")],
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="The baseline: a profile, or a store whose newest healthy postsubmit build "
+            "is used (default: the configured store, --baseline).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the comment; write and post nothing."),
+    ] = False,
+    input_format: InputFormat = None,
+) -> int:
+    """Compare with the baseline, judge the change, and tell the pull request.
+
+    Writes the PR comment to <artifacts>/bot-post, posts it as covtool's sticky comment
+    (--comment-mode update, new, once or off), sets the commit status, and exits 1 when
+    the gate fails — after everything is out. The change set is --changes (default: the
+    pull request's files from GitHub in a Prow presubmit, else git).
+    """
+    if base is None:
+        inputs = Inputs("", head, True, input_format)
+    else:
+        inputs = _inputs(ctx, [], base, head, input_format)
+    return _execute(ctx, None, lambda run: comment_workflow(run, inputs, dry_run))
+
+
+def _inputs(
+    ctx: typer.Context,
+    profiles: Sequence[str],
+    base: str | None,
+    head: str | None,
+    input_format: str | None,
+) -> Inputs:
+    """The comparison's inputs; a store as baseline becomes the ``baseline`` setting."""
+    startup: Startup = ctx.obj
+    base_arg, head_arg = _diff_inputs(profiles, base, head)
+    from_store = _is_store(base_arg)
+    if from_store:
+        startup.flags["baseline"] = base_arg
+    return Inputs(base_arg, head_arg, from_store, input_format)
 
 
 def _diff_inputs(profiles: Sequence[str], base: str | None, head: str | None) -> tuple[str, str]:
@@ -560,6 +594,7 @@ def config_command(ctx: typer.Context) -> int:
         for name in sorted(config.settings):
             value = config.get(name)
             shown = ",".join(value) if isinstance(value, tuple) else value
+            shown = "(not set)" if value is None else shown
             owner = config.settings[name].plugin
             print(f"{name} = {shown!s}  ({config.source(name)}; plugin {owner})")
 

@@ -9,6 +9,7 @@ or value that covtool does not know is an error that names where it came from.
 
 from __future__ import annotations
 
+import decimal
 import difflib
 import os
 import tomllib
@@ -70,15 +71,24 @@ def _as_bool(value: Any) -> bool:
 
 
 def _as_percent(value: Any) -> float:
-    """``70``, ``70.5``, ``"70%"``: a percentage from 0 to 100."""
-    text = value.strip().removesuffix("%") if isinstance(value, str) else value
+    """``70``, ``70.5``, ``"70%"`` or the fraction ``0.7``: a percentage from 0 to 100.
+
+    A number between 0 and 1 without a ``%`` sign is a fraction (``0.7`` is 70 %); ``1``
+    is 1 %. Decimal arithmetic keeps ``0.29`` at exactly 29, not 28.999999999999996.
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected a percentage such as 70, 70% or 0.7")
+    text = str(value).strip() if isinstance(value, str) else repr(value)
+    signed = text.endswith("%")
     try:
-        number = _as_float(text)
-    except ValueError:
-        raise ValueError("expected a percentage such as 70 or 70%") from None
-    if not 0 <= number <= 100:
+        number = decimal.Decimal(text.removesuffix("%").strip())
+    except decimal.InvalidOperation:
+        raise ValueError("expected a percentage such as 70, 70% or 0.7") from None
+    if not number.is_finite() or not 0 <= number <= 100:
         raise ValueError("expected a percentage from 0 to 100")
-    return number
+    if not signed and 0 < number < 1:
+        number *= 100
+    return float(number)
 
 
 def _as_list(value: Any) -> tuple[str, ...]:

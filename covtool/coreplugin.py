@@ -20,7 +20,8 @@ def covtool_addoption(parser: Parser) -> None:
         "coverage_threshold",
         type="percent",
         default=80.0,
-        help="Per-file coverage threshold in percent; reports colour files below it.",
+        help="Per-file coverage threshold (70, 70% or 0.7): the gate fails a reported file "
+        "below it, and reports mark such files; 0 turns the rule off.",
         aliases=("cov-threshold-percentage",),
     )
     parser.addoption(
@@ -41,7 +42,8 @@ def covtool_addoption(parser: Parser) -> None:
         "artifacts",
         type="path",
         default="./artifacts/",
-        help="Directory for the profile, test output, metadata and completion marker.",
+        help="Directory for the artifacts: the profile, test output, metadata, the PR comment "
+        "(bot-post) and the completion marker.",
     )
     parser.addoption(
         "profile_name",
@@ -78,6 +80,24 @@ def covtool_addoption(parser: Parser) -> None:
         default=DEFAULT_PR_PATTERN,
         help="Directory of a presubmit job's builds; {org}, {repo}, {pr} and {job} are "
         "filled in (drop {org}_{repo}/ for Prow's legacy layout).",
+    )
+    parser.addoption(
+        "job_name",
+        default="",
+        help="This job's name, in the PR comment's marker and the commit status's context "
+        "(default: Prow's JOB_NAME, else local).",
+    )
+    parser.addoption(
+        "html_name",
+        default="line-cov.html",
+        help="File name of the line-by-line HTML report in the artifacts.",
+    )
+    parser.addoption(
+        "html_url",
+        default="",
+        help="Where this build's line-by-line HTML report can be opened, for the PR "
+        "comment's links and the commit status (default: in a Prow presubmit with a gs:// "
+        "store, its artifacts on storage.cloud.google.com).",
     )
     parser.addoption(
         "root",

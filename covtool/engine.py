@@ -181,3 +181,21 @@ def publish(run: Run, report: Report, fmt: str, output: Path | None) -> None:
     for artifact in artifacts:
         emit(run, artifact, output)
     run.hook.covtool_report_ready(report=report, artifacts=artifacts, run=run)
+
+
+def publish_files(run: Run, report: Report, formats: Sequence[str], directory: Path) -> list[Path]:
+    """Render ``report`` in each of ``formats`` into ``directory`` (each artifact under its
+    own file name, atomically), then announce them all (``covtool_report_ready``).
+
+    Every file is written (and said so on stderr) before any plugin publishes, so a failure
+    to publish (GitHub unreachable) never loses the report. Returns the paths written.
+    """
+    artifacts = render(run, report, formats)
+    written = []
+    for artifact in artifacts:
+        path = directory / artifact.filename
+        write_atomic(path, artifact.chunks())
+        print(f"covtool: wrote {path}", file=run.stderr)
+        written.append(path)
+    run.hook.covtool_report_ready(report=report, artifacts=artifacts, run=run)
+    return written

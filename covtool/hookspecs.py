@@ -236,10 +236,11 @@ def covtool_diff_computed(diff: Diff, run: Run) -> None:
 def covtool_evaluate_gate(diff: Diff, run: Run) -> list[Verdict]:
     """Judge the comparison against the configured thresholds.
 
-    Called once per comparison, after ``covtool_diff_computed``. Each rule plugin returns the
-    verdicts of its rules (an empty list when it has none configured). The job fails when a
-    verdict that is not informational did not pass; the exit code is set only after every
-    report is published.
+    Called once per comparison that a workflow judges (``covtool comment``), after
+    ``covtool_diff_computed`` and before the reports, which show the verdicts. Each rule
+    plugin returns the verdicts of its rules (an empty list when it has none configured).
+    The job fails when a verdict that is not informational did not pass; the exit code is
+    set only after every report is published.
 
     :param diff: the comparison.
     :param run: the current run.
@@ -286,7 +287,10 @@ def covtool_render_report(report: Report, formats: list[str], run: Run) -> list[
 def covtool_report_ready(report: Report, artifacts: list[Artifact], run: Run) -> None:
     """The reports are rendered and written; publish them (comment, upload, terminal).
 
-    Called once per report, after every artifact is written.
+    Called once per report, after every artifact is written. A plugin that publishes
+    beyond the run's own files (a PR comment, a commit status) does so only for a report
+    whose ``publish`` is set: ``covtool comment`` sets it; ``report``, ``diff`` and a dry
+    run do not. A failure to publish raises ``ServiceError``; the files are already written.
 
     :param report: what was rendered.
     :param artifacts: every rendered artifact.

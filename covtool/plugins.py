@@ -50,6 +50,8 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("text-report", "covtool_plugins.report.terminal"),
     ("json-report", "covtool_plugins.report.jsonreport"),
     ("markdown-report", "covtool_plugins.report.markdown"),
+    ("comment-report", "covtool_plugins.report.comment"),
+    ("gate", "covtool_plugins.gate"),
 )
 #: Builtins that ``-p no:NAME`` may not block: without them covtool cannot work.
 ESSENTIAL_PLUGINS = frozenset({"core"})

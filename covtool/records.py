@@ -142,9 +142,20 @@ class ChangeSet:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of one gate rule. An informational rule is reported but never fails a job."""
+    """The outcome of one gate rule.
+
+    ``rule`` names it (``file-threshold``); ``message`` is one sentence a PR author reads;
+    ``details`` list what the sentence summarises (each file below a threshold). An
+    informational verdict is reported but never fails a job.
+    """
 
     rule: str
     passed: bool
     message: str
     informational: bool = False
+    details: tuple[str, ...] = ()
+
+    @property
+    def blocking(self) -> bool:
+        """Whether this verdict fails the job: it did not pass and is not informational."""
+        return not self.passed and not self.informational

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from covtool.diff import Diff
 from covtool.model import Profile
+from covtool.records import Verdict
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,20 @@ class ReportFormat:
 
 @dataclass(frozen=True)
 class Report:
-    """Everything a renderer may show: the profile, and the comparison when there is one."""
+    """Everything a renderer may show: the profile, and the comparison when there is one.
+
+    ``verdicts`` are the gate's, when the workflow evaluated it (None: it did not).
+    ``publish`` says the workflow publishes this report beyond its files (the PR comment,
+    the commit status): ``covtool comment`` sets it, ``report``, ``diff`` and a dry run do
+    not. A plugin that posts somewhere posts only a report with ``publish`` set.
+    """
 
     profile: Profile
     threshold: float | None = None
     diff: Diff | None = None
     title: str = ""
+    verdicts: tuple[Verdict, ...] | None = None
+    publish: bool = False
 
 
 Content = str | bytes | Callable[[], Iterable[str]]

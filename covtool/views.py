@@ -6,13 +6,16 @@ rounding rule so that every output shows the same number for the same ratio.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+from urllib.parse import quote
 
-from covtool.diff import FileDelta
+from covtool.diff import Diff, FileDelta
 from covtool.model import Profile, Totals
+from covtool.records import Verdict
 
 
 @dataclass(frozen=True)
@@ -133,11 +136,91 @@ def align(rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
     ]
 
 
+# Characters that mean something anywhere in a line of GitHub markdown. ``(``, ``!`` and
+# ``{`` need no escape once ``[`` has one (no link or image can start).
 _MARKDOWN_SPECIAL = str.maketrans(
-    {c: "\\" + c for c in "\\`*_{}[]()#+!|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+    {c: "\\" + c for c in "\\`*_[]|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 )
+# What starts a heading, a list or a rule when it opens a line or a list item.
+_BLOCK_START = re.compile(r"^([#+=-]|\d+(?=[.)]))")
+_BACKTICK_RUNS = re.compile(r"`+")
 
 
 def escape_markdown(text: str) -> str:
-    """Text that shows as itself in GitHub markdown, inside a table cell too."""
-    return text.translate(_MARKDOWN_SPECIAL).replace("\n", " ")
+    """Text that shows as itself in GitHub markdown: in a table cell, a list item or a
+    paragraph."""
+    text = " ".join(text.splitlines()).translate(_MARKDOWN_SPECIAL)
+    return _BLOCK_START.sub(lambda m: "\\" + m[0] if not m[0].isdigit() else m[0] + "\\", text)
+
+
+def code_span(text: str) -> str:
+    """``text`` as a markdown code span that shows it verbatim, backticks included.
+
+    Backslashes do not escape inside a code span, so the fence is made longer than any run
+    of backticks in the text instead, with a space inside when the text touches a backtick.
+    """
+    text = " ".join(text.splitlines())
+    longest = max((len(run) for run in _BACKTICK_RUNS.findall(text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+# -- the pull request comment and commit status --------------------------------------------------
+def comment_marker(job: str) -> str:
+    """The hidden line that identifies covtool's PR comment for ``job``.
+
+    An HTML comment (GitHub does not show it); characters outside ``[A-Za-z0-9._-]`` in the
+    job name are percent-encoded, so no name can end the comment early.
+    """
+    return f"<!-- covtool:comment job={quote(job, safe='')} -->"
+
+
+def anchor_indices(diff: Diff) -> dict[str, int]:
+    """The ``#fileN`` anchor of each file in the line-by-line HTML of a comparison.
+
+    The HTML shows the compared files the head has, in path order (the original tool's
+    contract); the PR comment links each of its rows to the same number.
+    """
+    present = [f.path for f in diff.files if f.new is not None]
+    return {path: index for index, path in enumerate(present)}
+
+
+def table_files(diff: Diff) -> list[FileDelta]:
+    """The rows of the comparison table: added files and files whose coverage moved.
+
+    Deleted files and files whose coverage did not move are left out, as the original tool
+    left them out.
+    """
+    return [f for f in diff.files if f.status in ("added", "changed")]
+
+
+def nothing_to_report(diff: Diff, verdicts: Sequence[Verdict] | None) -> bool:
+    """Whether a comparison has nothing for a PR author to read: no table row, no changed
+    executable line, no lost coverage, and no verdict that did not pass."""
+    patch = diff.patch
+    return not (
+        table_files(diff)
+        or (patch is not None and patch.statements)
+        or any(f.lost for f in diff.files)
+        or any(not v.passed for v in verdicts or ())
+    )
+
+
+def status_description(diff: Diff, verdicts: Sequence[Verdict] | None, limit: int = 140) -> str:
+    """A one-line summary for a commit status: the total and its change, the patch
+    coverage, and the gate's outcome; at most ``limit`` characters."""
+    total = format_percent(diff.new_totals)
+    text = f"coverage {total}" + (f" ({diff.delta:+.1f})" if diff.delta is not None else "")
+    if diff.patch is not None and diff.patch.statements:
+        text += f", patch {format_patch(diff.patch)}"
+    failed = [v.rule for v in verdicts or () if not v.passed]
+    if failed and any(v.blocking for v in verdicts or ()):
+        text += f"; gate failed: {', '.join(failed)}"
+    elif failed:
+        text += f"; would fail (informational): {', '.join(failed)}"
+    elif verdicts:
+        text += "; gate passed"
+    if nothing_to_report(diff, verdicts):
+        text = f"no covered file changed; {text}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

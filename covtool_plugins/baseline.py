@@ -3,7 +3,8 @@
 Where: the store named by ``--baseline`` (a path, ``file://`` or ``gs://bucket/prefix``), or
 ``gs://BUCKET`` from the original tool's ``--postsubmit-gcs-bucket``, else the local store
 ``.covtool/store`` in the repository. Which job: ``--postsubmit-job-name``, by default the
-presubmit's ``JOB_NAME`` with ``pull-`` turned into ``post-`` (``local`` outside Prow).
+presubmit's name (``job_name``, else ``JOB_NAME``) with ``pull-`` turned into ``post-``
+(``local`` outside Prow).
 
 A build is *healthy* when its completion marker (``artifacts/profile-completed``) exists and,
 when it has a ``finished.json``, that says it passed. ``latest-build.txt`` is tried first;
@@ -32,6 +33,7 @@ from covtool import (
     UsageError,
     git,
     hookimpl,
+    job_name,
     layout,
     open_store,
     parse_bytes,
@@ -90,10 +92,10 @@ def postsubmit_job(run: Run) -> str:
     job: str = run.config.get("postsubmit_job_name")
     if job:
         return job
-    presubmit = run.environ.get("JOB_NAME", "")
+    presubmit = job_name(run)
     if presubmit.startswith("pull-"):
         return "post-" + presubmit.removeprefix("pull-")
-    return presubmit or "local"
+    return presubmit
 
 
 @dataclass

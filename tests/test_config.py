@@ -55,7 +55,7 @@ def test_layers_in_order() -> None:
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("threshold", "abc", "expected a percentage such as 70 or 70%, got 'abc'"),
+        ("threshold", "abc", "expected a percentage such as 70, 70% or 0.7, got 'abc'"),
         ("threshold", 101, "expected a percentage from 0 to 100"),
         ("strict", "maybe", "expected true or false"),
         ("names", 3, "expected a list of strings"),

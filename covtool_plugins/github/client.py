@@ -243,6 +243,11 @@ class GitHubClient(AbstractContextManager["GitHubClient"]):
         token = read_token(settings.token_path) if settings.token_path else None
         return cls(settings, token)
 
+    @property
+    def authenticated(self) -> bool:
+        """Whether requests carry a token."""
+        return self._token is not None
+
     def __repr__(self) -> str:
         auth = f"token from {self.settings.token_path}" if self._token else "anonymous"
         return f"GitHubClient({self.settings.endpoint}, {auth})"
@@ -266,6 +271,23 @@ class GitHubClient(AbstractContextManager["GitHubClient"]):
 
         try:
             return request()
+        except GitHubException as exc:
+            failure = ServiceError(self.describe(exc))
+        # Raised outside the handler, so the error carries no githubkit exception (whose
+        # request holds the Authorization header) as its context.
+        raise failure
+
+    def call_unless(self, statuses: tuple[int, ...], request: Callable[[], T]) -> T | None:
+        """``call(request)``, but None when GitHub answers with one of ``statuses`` (a
+        comment someone else already deleted: 404; a token that may not ask: 403)."""
+        from githubkit.exception import GitHubException, RequestFailed
+
+        try:
+            return request()
+        except RequestFailed as exc:
+            if exc.response.status_code in statuses and rate_limit_wait(exc) is None:
+                return None
+            failure = ServiceError(self.describe(exc))
         except GitHubException as exc:
             failure = ServiceError(self.describe(exc))
         # Raised outside the handler, so the error carries no githubkit exception (whose

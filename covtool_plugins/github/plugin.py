@@ -1,19 +1,30 @@
-"""The GitHub plugin: a pull request's changed files through GitHub's REST API.
+"""The GitHub plugin: a pull request's changed files, its comment and its commit status.
 
 It claims ``covtool_changed_files`` when the ``changes`` setting is ``github``, or when it is
 empty (automatic) and a pull request is known: ``github_repo`` and ``pull_number``, or
 Prow's ``REPO_OWNER``, ``REPO_NAME`` and ``PULL_NUMBER``. Otherwise it steps aside for git.
-How GitHub is reached (endpoint, token file, retries, errors) is ``client.py``; how the
-files are read is ``pulls.py``.
+
+When a workflow publishes a comparison (``covtool comment``; a report with ``publish``
+set), ``covtool_report_ready`` posts the rendered ``comment`` artifact as the pull request's
+sticky comment and sets the commit status.
+
+How GitHub is reached (endpoint, token file, retries, errors) is ``client.py``; the files
+are read in ``pulls.py``, the comment kept in ``comments.py``, the status set in
+``status.py``.
 """
 
 from __future__ import annotations
 
 import re
 
-from covtool import ChangeSet, Parser, Run, UsageError, hookimpl
+from covtool import Artifact, ChangeSet, Parser, Report, Run, UsageError, hookimpl, job_name, views
 from covtool_plugins.github.client import DEFAULT_ENDPOINT, GitHubClient
+from covtool_plugins.github.comments import MODES, StickyComment, authenticated_login
 from covtool_plugins.github.pulls import PullTarget, pull_changes
+from covtool_plugins.github.status import post_status, status_of
+
+#: The format whose artifact is the comment's body.
+COMMENT_FORMAT = "comment"
 
 _REPO = re.compile(r"([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)")
 
@@ -51,6 +62,31 @@ def covtool_addoption(parser: Parser) -> None:
         type="int",
         default=0,
         help="The pull request's number (default: Prow's PULL_NUMBER).",
+    )
+    parser.addoption(
+        "comment_mode",
+        default="update",
+        choices=MODES,
+        help="How the PR comment is kept: update it in place, post a new one (deleting the "
+        "old), post it once, or off.",
+    )
+    parser.addoption(
+        "covbot_username",
+        default="",
+        help="The login covtool comments as; needed only when the token may not tell "
+        "(a GitHub App: my-app[bot]), else it must be the token's own.",
+    )
+    parser.addoption(
+        "commit_status",
+        type="bool",
+        default=True,
+        help="Set a commit status on the pull request's head (success, or failure when the "
+        "gate fails).",
+    )
+    parser.addoption(
+        "status_context",
+        default="covtool/{job}",
+        help="The commit status's context; {job} is the job's name.",
     )
 
 
@@ -117,3 +153,35 @@ def missing(run: Run) -> str:
     if not pull_number(run):
         needed.append("pull_number (in Prow: PULL_NUMBER)")
     return "set " + " and ".join(needed)
+
+
+@hookimpl
+def covtool_report_ready(report: Report, artifacts: list[Artifact], run: Run) -> None:
+    """Post the comment and set the commit status of a published comparison."""
+    if not report.publish or report.diff is None:
+        return
+    comment = next((a for a in artifacts if a.format == COMMENT_FORMAT), None)
+    mode = run.config.get("comment_mode") if comment is not None else "off"
+    status = status_of(report, run) if run.config.get("commit_status") else None
+    if run.config.get("commit_status") and status is None:
+        run.warn("no commit status: the commit measured is unknown (set PULL_PULL_SHA)")
+    if mode == "off" and status is None:
+        return
+    target = pull_target(run)
+    if target is None:
+        raise UsageError(f"publishing to GitHub needs a pull request: {missing(run)}")
+    with GitHubClient.from_run(run) as client:
+        if not client.authenticated:
+            raise UsageError(
+                "publishing to GitHub needs a token: set github_token_path (--github-token) "
+                "to the file that holds it"
+            )
+        if comment is not None and mode != "off":
+            login = authenticated_login(client, run.config.get("covbot_username"))
+            sticky = StickyComment(client, target, views.comment_marker(job_name(run)), login)
+            body = "".join(comment.text_chunks())
+            nothing = views.nothing_to_report(report.diff, report.verdicts)
+            print(f"covtool: {sticky.publish(body, mode, nothing).describe()}", file=run.stderr)
+        if status is not None:
+            post_status(client, target, status)
+            print(f"covtool: {status.describe()}", file=run.stderr)
