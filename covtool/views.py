@@ -53,6 +53,29 @@ def format_ratio(ratio: Fraction | None, digits: int = 1) -> str:
     return text
 
 
+def exact_percent(value: float) -> Fraction:
+    """A percentage setting as the decimal its user wrote: ``69.99`` is 6999/100 exactly."""
+    return Fraction(repr(value))
+
+
+def below(ratio: Fraction, threshold: float) -> bool:
+    """Whether ``ratio`` is below ``threshold`` percent, compared exactly (70 % of 10
+    statements is not below 70)."""
+    return ratio * 100 < exact_percent(threshold)
+
+
+def format_against(ratio: Fraction, threshold: float) -> str:
+    """``ratio`` as a percentage with a ``%`` sign and enough decimals to show which side of
+    ``threshold`` it is on: 69.96 % against 70 reads ``69.96%``, not ``70.0%``."""
+    limit = exact_percent(threshold)
+    text = format_ratio(ratio)
+    for digits in range(2, 5):
+        if (Fraction(text) < limit) == (ratio * 100 < limit):
+            break
+        text = format_ratio(ratio, digits)
+    return text + "%"
+
+
 def format_percent(totals: Totals | None, digits: int = 1) -> str:
     """``format_ratio`` of a file's or total's coverage, with a ``%`` sign."""
     if totals is None or totals.ratio is None:

@@ -99,11 +99,10 @@ def reported_files(diff: Diff) -> list[FileDelta]:
 # -- the rules -----------------------------------------------------------------------------
 def file_threshold(files: Iterable[FileDelta], threshold: float) -> Verdict:
     """Every file with statements at or above ``threshold`` percent."""
-    limit = _exact(threshold)
     below = [
-        f"{f.path}: {shown(f.new.ratio, threshold)}"
+        f"{f.path}: {views.format_against(f.new.ratio, threshold)}"
         for f in files
-        if f.new is not None and f.new.ratio is not None and f.new.ratio * 100 < limit
+        if f.new is not None and f.new.ratio is not None and views.below(f.new.ratio, threshold)
     ]
     if not below:
         return Verdict(FILE_RULE, True, f"every reported file is at or above {_pct(threshold)}")
@@ -116,8 +115,8 @@ def overall_threshold(totals: Totals, threshold: float) -> Verdict:
     """The total at or above ``threshold`` percent (nothing to cover passes)."""
     if totals.ratio is None:
         return Verdict(OVERALL_RULE, True, "overall coverage not judged: nothing to cover")
-    value = shown(totals.ratio, threshold)
-    if totals.ratio * 100 < _exact(threshold):
+    value = views.format_against(totals.ratio, threshold)
+    if views.below(totals.ratio, threshold):
         message = f"overall coverage {value} is below the threshold of {_pct(threshold)}"
         return Verdict(OVERALL_RULE, False, message)
     return Verdict(OVERALL_RULE, True, f"overall coverage {value} meets {_pct(threshold)}")
@@ -139,8 +138,8 @@ def patch_threshold(patch: Totals | None, threshold: float, min_lines: int = 0) 
             f"than patch_min_lines ({min_lines})",
         )
     assert patch.ratio is not None
-    value = shown(patch.ratio, threshold)
-    if patch.ratio * 100 < _exact(threshold):
+    value = views.format_against(patch.ratio, threshold)
+    if views.below(patch.ratio, threshold):
         message = f"patch coverage {value} ({lines}) is below the threshold of {_pct(threshold)}"
         return Verdict(PATCH_RULE, False, message)
     return Verdict(PATCH_RULE, True, f"patch coverage {value} ({lines}) meets {_pct(threshold)}")
@@ -152,7 +151,7 @@ def max_drop(old: Totals, new: Totals, allowed: float) -> Verdict:
         return Verdict(DROP_RULE, True, "coverage drop not judged: a side has nothing to cover")
     change = (new.ratio - old.ratio) * 100
     moved = f"{views.format_percent(old)} → {views.format_percent(new)}"
-    if change < -_exact(allowed):
+    if change < -views.exact_percent(allowed):
         message = (
             f"overall coverage fell by {_points(-change)} points ({moved}), more than "
             f"max_drop allows ({allowed:g})"
@@ -163,23 +162,6 @@ def max_drop(old: Totals, new: Totals, allowed: float) -> Verdict:
 
 
 # -- numbers -------------------------------------------------------------------------------
-def _exact(value: float) -> Fraction:
-    """A setting's value as the decimal its user wrote: ``69.99`` is 6999/100 exactly."""
-    return Fraction(repr(value))
-
-
-def shown(ratio: Fraction, threshold: float) -> str:
-    """``ratio`` as a percentage with enough decimals to show which side of ``threshold``
-    it is on: 69.96 % against 70 reads ``69.96%``, not ``70.0%``."""
-    limit = _exact(threshold)
-    text = views.format_ratio(ratio)
-    for digits in range(2, 5):
-        if (Fraction(text) < limit) == (ratio * 100 < limit):
-            break
-        text = views.format_ratio(ratio, digits)
-    return text + "%"
-
-
 def _pct(threshold: float) -> str:
     return f"{threshold:g}%"
 

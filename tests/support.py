@@ -8,6 +8,7 @@ Test modules import these from here, never from a ``conftest.py``: pytest import
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -65,6 +66,13 @@ class GoRun:
 
     profile: Path
     stdout: str
+
+
+def go_percentages(stdout: str) -> dict[str, str]:
+    """``{package: "98.1"}`` from ``go test``'s ``coverage: X% of statements`` lines."""
+    found = re.findall(r"^ok\s+(\S+)\s.*coverage: ([\d.]+)% of statements", stdout, re.M)
+    assert found, stdout
+    return dict(found)
 
 
 def go_env(tmp: Path) -> dict[str, str]:

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from support import Covtool, GoRun, go_env
+from support import Covtool, GoRun, go_env, go_percentages
 
 pytestmark = pytest.mark.realdata
-
-
-def go_percentages(run: GoRun) -> dict[str, str]:
-    """``{package: "98.1"}`` from go test's ``coverage: X% of statements`` lines."""
-    found = re.findall(r"^ok\s+(\S+)\s.*coverage: ([\d.]+)% of statements", run.stdout, re.M)
-    assert found, run.stdout
-    return dict(found)
 
 
 def report_json(covtool: Covtool, *args: object) -> dict:
@@ -31,7 +23,7 @@ def test_single_package_total_equals_go_test(
     covtool: Covtool, stdlib_profiles: dict[str, GoRun]
 ) -> None:
     run = stdlib_profiles["strings"]
-    expected = go_percentages(run)["strings"]
+    expected = go_percentages(run.stdout)["strings"]
     text = covtool("report", run.profile)
     assert text.exit_code == 0
     total_line = text.stdout.strip().splitlines()[-1]
@@ -45,7 +37,7 @@ def test_each_package_equals_go_test(covtool: Covtool, stdlib_profiles: dict[str
     run = stdlib_profiles["two"]
     data = report_json(covtool, run.profile)
     printed = {package: f"{d['percent']:.1f}" for package, d in data["directories"].items()}
-    assert printed == go_percentages(run)
+    assert printed == go_percentages(run.stdout)
 
 
 def cover_func_total(profile: Path, tmp: Path) -> str:

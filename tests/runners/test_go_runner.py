@@ -23,7 +23,7 @@ import pytest
 
 from covtool import UsageError
 from covtool_plugins.runners import go as runner
-from support import Covtool, Result, go_env
+from support import Covtool, Result, go_env, go_percentages
 
 realdata = pytest.mark.realdata
 
@@ -172,11 +172,6 @@ def reference_merge(text: str) -> list[tuple[str, str, int, int]]:
     for name, span, statements, count in blocks(text):
         merged.setdefault((name, span), [statements, 0])[1] += count
     return sorted((name, span, s, c) for (name, span), (s, c) in merged.items())
-
-
-def go_percentages(stdout: str) -> dict[str, str]:
-    """``{import path: "66.7"}`` from go test's ``ok PKG ... coverage: X% of statements``."""
-    return dict(re.findall(r"^ok\s+(\S+)\s.*coverage: ([\d.]+)% of statements", stdout, re.M))
 
 
 def report_json(covtool: Covtool, path: Path) -> dict:
