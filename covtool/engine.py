@@ -194,7 +194,10 @@ def publish_files(run: Run, report: Report, formats: Sequence[str], directory: P
     written = []
     for artifact in artifacts:
         path = directory / artifact.filename
-        write_atomic(path, artifact.chunks())
+        try:
+            write_atomic(path, artifact.chunks())
+        except OSError as error:
+            raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
         print(f"covtool: wrote {path}", file=run.stderr)
         written.append(path)
     run.hook.covtool_report_ready(report=report, artifacts=artifacts, run=run)

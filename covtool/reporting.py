@@ -8,6 +8,7 @@ half-written file behind.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,12 +90,20 @@ def write_atomic(path: Path, content: str | bytes | Iterable[bytes]) -> None:
 
     Readers see the old file or the complete new one, never a part; on failure (in the
     writing or in the producing of the content) the temporary file is removed and the old
-    file is left as it was.
+    file is left as it was. A device or a pipe (``-o /dev/null``, ``-o /dev/stdout``) is
+    written through, never replaced.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     pieces = [content.encode()] if isinstance(content, str) else content
     pieces = [pieces] if isinstance(pieces, bytes) else pieces
+    if _is_special(path):
+        # /dev/null, /dev/stdout, a pipe: write through it. Renaming a file over it would
+        # replace the device itself (as root, for every program on the machine).
+        with path.open("wb") as stream:
+            for piece in pieces:
+                stream.write(piece)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with temporary.open("wb") as stream:
             for piece in pieces:
@@ -103,3 +112,12 @@ def write_atomic(path: Path, content: str | bytes | Iterable[bytes]) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _is_special(path: Path) -> bool:
+    """Whether ``path`` exists and is a device, a pipe or a socket (symlinks followed)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)

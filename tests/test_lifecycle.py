@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import stat
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
 
@@ -115,3 +119,23 @@ def test_write_atomic_leaves_no_partial_file(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         write_atomic(tmp_path / "out" / "taken", b"never seen")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["r.txt", "taken"]
+
+
+def test_a_pipe_or_device_as_output_is_written_through_never_replaced(
+    covtool: Covtool, tmp_path: Path
+) -> None:
+    """``-o /dev/null`` or ``-o`` a pipe: renaming a file over it would replace the device
+    (as root, /dev/null for the whole machine), so covtool writes through it instead."""
+    covtool.write("a.out", "mode: set\na.go:1.1,1.5 1 1\n")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = covtool("report", "a.out", "-f", "json", "-o", fifo)
+    reader.join(timeout=10)
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(received[0])["totals"]["statements"] == 1
+    assert covtool("report", "a.out", "-o", os.devnull).exit_code == ExitCode.OK
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)

@@ -325,3 +325,14 @@ def test_a_dry_run_talks_to_nobody(
     assert result.stdout.startswith(MARKER)
     assert server.requests == []
     assert not (pr.root.parent / "artifacts").exists()
+
+
+def test_an_artifacts_directory_that_cannot_be_written_is_one_line(
+    pr: PullRequest, server: GitHubServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (pr.root.parent / "artifacts").write_text("a file where the directory should be")
+    result = publish(pr, server, capsys)
+    assert result.exit_code == ExitCode.USAGE_ERROR
+    assert result.stderr.startswith(f"covtool: error: cannot write {pr.root.parent}/artifacts/")
+    assert result.stderr.count("\n") == 1
+    assert server.requests == []  # nothing is published without its artifact
