@@ -83,6 +83,12 @@ def format_percent(totals: Totals | None, digits: int = 1) -> str:
     return format_ratio(totals.ratio, digits) + "%"
 
 
+def format_side(totals: Totals | None) -> str:
+    """One side of a comparison as the original tool's table shows it: the percentage, or
+    ``Does not exist`` for a file that side does not have."""
+    return "Does not exist" if totals is None else format_percent(totals)
+
+
 def format_delta(delta: FileDelta) -> str:
     """A file's change in points with its sign (``+4.3``, ``-0.5``), or its status word."""
     if delta.status in ("added", "deleted"):

@@ -74,7 +74,7 @@ def covtool_evaluate_gate(diff: Diff, run: Run) -> list[Verdict]:
     verdicts = []
     threshold = config.get("coverage_threshold")
     if threshold:
-        verdicts.append(file_threshold(reported_files(diff), threshold))
+        verdicts.append(file_threshold(views.table_files(diff), threshold))
     if config.get("overall_threshold") is not None:
         verdicts.append(overall_threshold(diff.new_totals, config.get("overall_threshold")))
     if config.get("patch_threshold") is not None:
@@ -88,12 +88,6 @@ def covtool_evaluate_gate(diff: Diff, run: Run) -> list[Verdict]:
     if config.get("informational"):
         return [_informational(v) for v in verdicts]
     return verdicts
-
-
-def reported_files(diff: Diff) -> list[FileDelta]:
-    """The files the per-file rule judges: those of the comparison table (added, or whose
-    coverage moved), not the deleted ones nor those the change did not touch."""
-    return [f for f in diff.files if f.status in ("added", "changed") and f.new is not None]
 
 
 # -- the rules -----------------------------------------------------------------------------

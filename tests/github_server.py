@@ -616,11 +616,9 @@ class GitHubServer:
         found = self._pull_of(params)
         if found is None:
             return Reply.error(404, "Not Found", docs)
-        data = _json_object(request)
+        data = _validated_body(request, _comment_body_errors, docs)
         if isinstance(data, Reply):
             return data
-        if errors := _comment_body_errors(data):
-            return Reply.validation_failed(*errors, docs=docs)
         repo, pull = found
         comment = self._new_comment(repo, pull.number, data["body"], self._writer(request))
         return Reply(201, self.comment_json(repo, comment))
@@ -639,11 +637,9 @@ class GitHubServer:
         repo, comment = found
         if refused := self._check_may_edit(request, comment, docs):
             return refused
-        data = _json_object(request)
+        data = _validated_body(request, _comment_body_errors, docs)
         if isinstance(data, Reply):
             return data
-        if errors := _comment_body_errors(data):
-            return Reply.validation_failed(*errors, docs=docs)
         with self._state:
             comment.body = data["body"]
             comment.updated_at = next(self._clock)
@@ -696,11 +692,9 @@ class GitHubServer:
         repo = self.repository_of(params)
         if repo is None:
             return Reply.error(404, "Not Found", docs)
-        data = _json_object(request)
+        data = _validated_body(request, _status_errors, docs)
         if isinstance(data, Reply):
             return data
-        if errors := _status_errors(data):
-            return Reply.validation_failed(*errors, docs=docs)
         sha = params["sha"]
         with self._state:
             status = CommitStatus(
@@ -977,6 +971,19 @@ def _json_object(request: Request) -> dict[str, Any] | Reply:
         data = None
     if not isinstance(data, dict):
         return Reply.error(400, "Problems parsing JSON")
+    return data
+
+
+def _validated_body(
+    request: Request, check: Callable[[dict[str, Any]], list[dict[str, str]]], docs: str
+) -> dict[str, Any] | Reply:
+    """The request's JSON object, or the 400 or 422 reply GitHub gives when it is not one or
+    ``check`` finds errors in it."""
+    data = _json_object(request)
+    if isinstance(data, Reply):
+        return data
+    if errors := check(data):
+        return Reply.validation_failed(*errors, docs=docs)
     return data
 
 

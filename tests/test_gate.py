@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from covtool import Diff, ExitCode, FileDelta, Totals, Verdict, gate_failed
+from covtool import Diff, ExitCode, FileDelta, Totals, Verdict, gate_failed, views
 from covtool.gate import evaluate_gate, gate_exit_code
 from covtool.plugins import AUTOLOAD_OFF
 from covtool.startup import start
@@ -61,7 +61,7 @@ def test_reported_files_are_the_table() -> None:
     )
     indirect = (changed("elsewhere.go", Totals(10, 0)),)
     diff = Diff(files, Totals(30, 16), Totals(24, 11), indirect=indirect)
-    assert [f.path for f in gate.reported_files(diff)] == ["moved.go", "new.go"]
+    assert [f.path for f in views.table_files(diff)] == ["moved.go", "new.go"]
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from covtool import Config, Run, ServiceError, UsageError, __version__
@@ -267,15 +267,7 @@ class GitHubClient(AbstractContextManager["GitHubClient"]):
     # -- requests ---------------------------------------------------------------------------
     def call(self, request: Callable[[], T]) -> T:
         """``request()`` (a githubkit call), its failures turned into one ``ServiceError``."""
-        from githubkit.exception import GitHubException
-
-        try:
-            return request()
-        except GitHubException as exc:
-            failure = ServiceError(self.describe(exc))
-        # Raised outside the handler, so the error carries no githubkit exception (whose
-        # request holds the Authorization header) as its context.
-        raise failure
+        return cast(T, self.call_unless((), request))
 
     def call_unless(self, statuses: tuple[int, ...], request: Callable[[], T]) -> T | None:
         """``call(request)``, but None when GitHub answers with one of ``statuses`` (a

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -215,66 +214,70 @@ def safe(text: str) -> Any:
 
 
 # -- the context ---------------------------------------------------------------------------
-@dataclass
 class CommentContext:
-    """Turns a report into the template's variables, with at most ``limit`` table rows."""
+    """Turns a report into the template's variables, with at most ``limit`` table rows.
 
-    report: Report
-    diff: Diff
-    run: Run
+    Everything that does not depend on the limit is worked out once, here: a long comment
+    is rendered several times while the bisection looks for the rows that fit.
+    """
 
-    def __post_init__(self) -> None:
-        self.job = job_name(self.run)
-        self.url = html_url(self.run)
-        self.rows = views.table_files(self.diff)
-        self.anchors = views.anchor_indices(self.diff)
+    def __init__(self, report: Report, diff: Diff, run: Run) -> None:
+        job, url = job_name(run), html_url(run)
+        anchors = views.anchor_indices(diff)
+        self.files = views.table_files(diff)
+        self.row_of = {f.path: _row(f, url, anchors.get(f.path)) for f in self.files}
+        # Lowest new coverage first: what a shortened table keeps.
+        self.ranked = sorted(self.files, key=lambda f: (_ratio(f.new), f.path))
+        self.lists = {
+            "uncovered": _ranges(diff.files, "uncovered"),
+            "lost": _ranges(diff.files, "lost"),
+            "indirect": [_plain_row(f) for f in diff.indirect],
+            "ignored": _ignored(diff.ignored),
+        }
+        self.fixed = {
+            "marker": safe(views.comment_marker(job)),
+            "job": job,
+            "rerun": safe(views.code_span(f"/test {job}")),
+            "nothing": views.nothing_to_report(diff, report.verdicts),
+            "commit": _short(diff.changes.head if diff.changes else None),
+            "total_rows": len(self.files),
+            "html_url": safe(_url(url)) if url else None,
+            "overall": _overall(diff),
+            "patch": _patch(diff.patch),
+            "patch_known": diff.patch is not None,
+            "indirect_total": len(diff.indirect),
+            "ignored_total": len(diff.ignored),
+            "notes": list(diff.notes),
+            "gate": _gate(report.verdicts),
+            "baseline": _baseline(diff),
+        }
 
     def row_count(self) -> int:
         """How many files the full table has."""
-        return len(self.rows)
+        return len(self.files)
 
     def build(self, limit: int | None, collapse: bool) -> dict[str, Any]:
-        """The variables for one rendering."""
-        rows = self.rows if limit is None else _lowest(self.rows, limit)
-        lists = LIST_LIMIT if limit is None else min(LIST_LIMIT, max(limit, 1))
-        verdicts = self.report.verdicts
-        return {
-            "marker": safe(views.comment_marker(self.job)),
-            "job": self.job,
-            "rerun": safe(views.code_span(f"/test {self.job}")),
-            "nothing": views.nothing_to_report(self.diff, verdicts),
-            "commit": _short(self.diff.changes.head if self.diff.changes else None),
+        """The variables for one rendering: the ``limit`` rows with the lowest coverage (all
+        when None), back in path order, and lists cut to match."""
+        kept = self.files if limit is None else sorted(self.ranked[:limit], key=lambda f: f.path)
+        most = LIST_LIMIT if limit is None else min(LIST_LIMIT, max(limit, 1))
+        variables = {
+            **self.fixed,
             "collapse": collapse,
-            "rows": [self._row(f) for f in rows],
-            "total_rows": len(self.rows),
-            "dropped": len(self.rows) - len(rows),
-            "html_url": safe(_url(self.url)) if self.url else None,
-            "overall": _overall(self.diff),
-            "patch": _patch(self.diff.patch),
-            "patch_known": self.diff.patch is not None,
-            **_listed("uncovered", _ranges(self.diff.files, "uncovered"), lists),
-            **_listed("lost", _ranges(self.diff.files, "lost"), lists),
-            **_listed("indirect", [_plain_row(f) for f in self.diff.indirect], lists),
-            "indirect_total": len(self.diff.indirect),
-            **_listed("ignored", _ignored(self.diff.ignored), lists),
-            "ignored_total": len(self.diff.ignored),
-            "notes": list(self.diff.notes),
-            "gate": _gate(verdicts),
-            "baseline": _baseline(self.diff),
+            "rows": [self.row_of[f.path] for f in kept],
+            "dropped": len(self.files) - len(kept),
         }
-
-    def _row(self, delta: FileDelta) -> dict[str, Any]:
-        row = _plain_row(delta)
-        index = self.anchors.get(delta.path)
-        if self.url and index is not None:
-            row["link"] = safe(f"{_url(self.url)}#file{index}")
-        return row
+        for name, items in self.lists.items():
+            variables |= _listed(name, items, most)
+        return variables
 
 
-def _lowest(rows: Sequence[FileDelta], limit: int) -> list[FileDelta]:
-    """The ``limit`` rows with the lowest new coverage, back in path order."""
-    ranked = sorted(rows, key=lambda f: (_ratio(f.new), f.path))[:limit]
-    return sorted(ranked, key=lambda f: f.path)
+def _row(delta: FileDelta, url: str | None, anchor: int | None) -> dict[str, Any]:
+    """A table row that links to the file's anchor in the HTML, when it has one."""
+    row = _plain_row(delta)
+    if url and anchor is not None:
+        row["link"] = safe(f"{_url(url)}#file{anchor}")
+    return row
 
 
 def _ratio(totals: Totals | None) -> float:
@@ -287,8 +290,8 @@ def _plain_row(delta: FileDelta) -> dict[str, Any]:
     return {
         "path": delta.path,
         "old_path": delta.old_path,
-        "old": safe("Does not exist" if delta.old is None else views.format_percent(delta.old)),
-        "new": safe("Does not exist" if delta.new is None else views.format_percent(delta.new)),
+        "old": safe(views.format_side(delta.old)),
+        "new": safe(views.format_side(delta.new)),
         "delta": safe("" if delta.delta is None else f"{delta.delta:.1f}"),
         "link": None,
     }

@@ -5,7 +5,7 @@ File names are escaped, so a name with ``|``, backticks or ``<script>`` shows as
 
 from __future__ import annotations
 
-from covtool import Artifact, FileDelta, Report, ReportFormat, Totals, hookimpl, views
+from covtool import Artifact, FileDelta, Report, ReportFormat, hookimpl, views
 
 NAME = "markdown"
 
@@ -60,9 +60,8 @@ def diff_markdown(report: Report) -> str:
     d = report.diff
     moved = [f for f in d.files if f.status != "unchanged"]
     delta = "" if d.delta is None else f"{d.delta:+.1f}"
-    lines = [
-        f"**Coverage: {_side(d.old_totals)} → {_side(d.new_totals)}** ({delta or 'no change'})"
-    ]
+    old, new = views.format_side(d.old_totals), views.format_side(d.new_totals)
+    lines = [f"**Coverage: {old} → {new}** ({delta or 'no change'})"]
     if d.patch is not None:
         lines.append(
             f"\n**Patch coverage: {views.format_patch(d.patch)}** of added or modified lines"
@@ -87,9 +86,6 @@ def diff_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _side(totals: Totals | None) -> str:
-    return "Does not exist" if totals is None else views.format_percent(totals)
-
-
 def _diff_row(f: FileDelta) -> list[str]:
-    return [views.escape_markdown(f.path), _side(f.old), _side(f.new), views.format_delta(f)]
+    sides = [views.format_side(f.old), views.format_side(f.new)]
+    return [views.escape_markdown(f.path), *sides, views.format_delta(f)]
