@@ -218,7 +218,13 @@ Profiles = Annotated[
     list[Path], typer.Argument(help="Coverage files; several are merged first.", show_default=False)
 ]
 Output = Annotated[
-    Path | None, typer.Option("-o", "--output", help="Write here instead of standard output.")
+    Path | None,
+    typer.Option(
+        "-o",
+        "--output",
+        help="Write here instead of standard output (a directory for --format html, by "
+        "default covtool-html).",
+    ),
 ]
 InputFormat = Annotated[
     str | None,
@@ -267,7 +273,10 @@ def report(
     fmt: Annotated[
         str,
         typer.Option(
-            "--format", "-f", help="Report format: text, json, markdown, or any a plugin offers."
+            "--format",
+            "-f",
+            help="Report format: text, json, markdown, junit, html, html-page, or any a plugin "
+            "offers.",
         ),
     ] = "text",
     output: Output = None,
@@ -321,7 +330,9 @@ def diff(
         ),
     ] = None,
     head: Annotated[str | None, typer.Option("--head", help="The new profile.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json or markdown.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, json, markdown, html or html-page.")
+    ] = "text",
     output: Output = None,
     input_format: InputFormat = None,
 ) -> int:
@@ -362,7 +373,8 @@ def comment(
 ) -> int:
     """Compare with the baseline, judge the change, and tell the pull request.
 
-    Writes the PR comment to <artifacts>/bot-post, posts it as covtool's sticky comment
+    Writes the PR comment to <artifacts>/bot-post and the line-by-line page it links to
+    to <artifacts>/line-cov.html, posts the comment as covtool's sticky comment
     (--comment-mode update, new, once or off), sets the commit status, and exits 1 when
     the gate fails — after everything is out. The change set is --changes (default: the
     pull request's files from GitHub in a Prow presubmit, else git).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from pathlib import Path
 
 from covtool.errors import InputError, UsageError
@@ -176,29 +176,57 @@ def emit(run: Run, artifact: Artifact, output: Path | None) -> None:
 
 
 def publish(run: Run, report: Report, fmt: str, output: Path | None) -> None:
-    """Render ``report`` in one format, write it, then announce it (``covtool_report_ready``)."""
+    """Render ``report`` in one format, write it, then announce it (``covtool_report_ready``).
+
+    A file format goes to ``output`` or standard output; a directory format (an HTML site)
+    into the directory ``output``, by default its own name in the working directory.
+    """
     artifacts = render(run, report, [fmt])
-    for artifact in artifacts:
-        emit(run, artifact, output)
+    offered = report_formats(run)[fmt]
+    if offered.directory:
+        write_artifacts(run, artifacts, {fmt: output or Path(offered.filename)}, {fmt})
+    else:
+        for artifact in artifacts:
+            emit(run, artifact, output)
     run.hook.covtool_report_ready(report=report, artifacts=artifacts, run=run)
 
 
 def publish_files(run: Run, report: Report, formats: Sequence[str], directory: Path) -> list[Path]:
     """Render ``report`` in each of ``formats`` into ``directory`` (each artifact under its
-    own file name, atomically), then announce them all (``covtool_report_ready``).
+    own file name; a directory format's under its directory), then announce them all
+    (``covtool_report_ready``).
 
     Every file is written (and said so on stderr) before any plugin publishes, so a failure
     to publish (GitHub unreachable) never loses the report. Returns the paths written.
     """
     artifacts = render(run, report, formats)
-    written = []
+    offered = report_formats(run)
+    sites = {name for name in formats if offered[name].directory}
+    places = {
+        name: directory / offered[name].filename if name in sites else directory for name in formats
+    }
+    written = write_artifacts(run, artifacts, places, sites)
+    run.hook.covtool_report_ready(report=report, artifacts=artifacts, run=run)
+    return written
+
+
+def write_artifacts(
+    run: Run, artifacts: Sequence[Artifact], places: Mapping[str, Path], sites: Set[str]
+) -> list[Path]:
+    """Write each artifact, atomically and in order, under the directory ``places`` gives
+    its format, and say so on stderr: each file, but a directory format (``sites``) once,
+    with its number of files. Returns the paths written."""
+    written: list[Path] = []
     for artifact in artifacts:
-        path = directory / artifact.filename
+        path = places[artifact.format] / artifact.filename
         try:
             write_atomic(path, artifact.chunks())
         except OSError as error:
             raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
-        print(f"covtool: wrote {path}", file=run.stderr)
         written.append(path)
-    run.hook.covtool_report_ready(report=report, artifacts=artifacts, run=run)
+        if artifact.format not in sites:
+            print(f"covtool: wrote {path}", file=run.stderr)
+    for name in sorted(sites):
+        count = sum(1 for artifact in artifacts if artifact.format == name)
+        print(f"covtool: wrote {places[name]}/ ({count:,} files)", file=run.stderr)
     return written

@@ -272,7 +272,9 @@ def covtool_render_report(report: Report, formats: list[str], run: Run) -> list[
     """Render the report in each requested format this plugin offers.
 
     Called once per report. A renderer returns one ``Artifact`` per requested format it owns
-    (and an empty list when none is requested); covtool writes the files.
+    (and an empty list when none is requested); covtool writes the files. A format declared
+    with ``directory=True`` (an HTML site) returns one artifact per file, named relative to
+    its directory; covtool writes them in the order given, so the entry page goes last.
 
     :param report: the profile, and the comparison when there is one.
     :param formats: the format names requested.

@@ -51,6 +51,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("json-report", "covtool_plugins.report.jsonreport"),
     ("markdown-report", "covtool_plugins.report.markdown"),
     ("comment-report", "covtool_plugins.report.comment"),
+    ("html-report", "covtool_plugins.report.html"),
     ("testgrid-report", "covtool_plugins.report.testgrid"),
     ("gate", "covtool_plugins.gate"),
 )

@@ -21,6 +21,8 @@ from covtool.reporting import Report
 from covtool.run import Run
 
 COMMENT_FORMAT = "comment"
+#: The line-by-line page the comment links to, written next to it when a plugin offers it.
+PAGE_FORMAT = "html-page"
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ def comment_workflow(run: Run, inputs: Inputs, dry_run: bool) -> ExitCode:
     """Compare, judge, render the comment and publish it; the gate's exit code last.
 
     A dry run prints the comment and publishes nothing; otherwise the comment is written
-    to ``<artifacts>/bot-post`` before any plugin publishes it.
+    to ``<artifacts>/bot-post``, and the page its rows link to (``html-page``, unless its
+    plugin is blocked) to ``<artifacts>/line-cov.html``, before any plugin publishes.
     """
     new, diff = compare_inputs(run, inputs, always_changes=True)
     verdicts = evaluate_gate(run, diff)
@@ -66,7 +69,9 @@ def comment_workflow(run: Run, inputs: Inputs, dry_run: bool) -> ExitCode:
     if dry_run:
         engine.publish(run, report, COMMENT_FORMAT, None)
     else:
-        engine.publish_files(run, report, [COMMENT_FORMAT], Path(run.config.get("artifacts")))
+        formats = [COMMENT_FORMAT]
+        formats += [PAGE_FORMAT] if PAGE_FORMAT in engine.report_formats(run) else []
+        engine.publish_files(run, report, formats, Path(run.config.get("artifacts")))
     for verdict in verdicts:
         if verdict.blocking:
             print(f"covtool: gate failed: {verdict.message}", file=run.stderr)

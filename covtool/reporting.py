@@ -24,7 +24,9 @@ class ReportFormat:
 
     ``writable``: the plugin renders it (``covtool_render_report``), so ``--format`` may name
     it. ``readable``: the plugin parses it (``covtool_parse_profile``), so it is a coverage
-    format that ``--input-format`` may name and ``convert`` may read.
+    format that ``--input-format`` may name and ``convert`` may read. ``directory``: the
+    format is a directory of files (an HTML site): ``filename`` is the directory's default
+    name, ``-o`` names the directory, and its artifacts' file names are relative to it.
     """
 
     name: str
@@ -32,6 +34,7 @@ class ReportFormat:
     filename: str
     readable: bool = False
     writable: bool = True
+    directory: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a used one: installs what the tests need
-# (Debian's golang-go, git, gcc and lcov, the reference tools; covtool with its test extra in
-# .venv), then runs ruff, mypy and pytest. Extra arguments go to pytest.
+# (Debian's golang-go, git, gcc and lcov, the reference tools; chromium for the HTML tests;
+# covtool with its test extra in .venv), then runs ruff, mypy and pytest. Extra arguments go
+# to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,7 @@ command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 command -v lcov >/dev/null 2>&1 || missing+=(lcov)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo

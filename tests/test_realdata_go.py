@@ -6,8 +6,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import lxml.html
 import pytest
 
+from covtool_plugins.report.htmlview import page_name
 from support import Covtool, GoRun, go_env, go_percentages
 
 pytestmark = pytest.mark.realdata
@@ -130,3 +132,35 @@ def test_line_formats_keep_the_go_line_view(
     }
     assert got == expected
     assert len(got) == 14 and sum(v["statements"] for v in got.values()) > 3000
+
+
+def test_html_index_agrees_with_go_test_and_shows_the_standard_library(
+    covtool: Covtool, stdlib_profiles: dict[str, GoRun], tmp_path: Path
+) -> None:
+    """The site of strings and encoding/json, sources read from GOROOT: each package's row
+    is go test's figure, each file's row the JSON report's, and each page the real source."""
+    run = stdlib_profiles["two"]
+    goroot = subprocess.run(
+        ["go", "env", "GOROOT"], capture_output=True, text=True, check=True, env=go_env(tmp_path)
+    ).stdout.strip()
+    root = Path(goroot) / "src"
+    flags = ("--root", root)
+    result = covtool("report", run.profile, "--format", "html", "-o", "site", *flags)
+    assert result.exit_code == 0, result.stderr
+    data = report_json(covtool, run.profile, *flags)
+    index = lxml.html.parse(str(covtool.path / "site" / "index.html")).getroot()
+    shown = {
+        row.get("data-path"): [cell.text_content().split()[-1] for cell in row.xpath("td")[1:5]]
+        for row in index.xpath("//table[@id='tree']/tbody/tr")
+    }
+    for package, percent in go_percentages(run.stdout).items():
+        assert shown[package][3] == f"{percent}%", package
+    assert len(data["files"]) > 10
+    for path, figures in data["files"].items():
+        statements, missed, covered = (int(v.replace(",", "")) for v in shown[path][:3])
+        assert (statements, covered) == (figures["statements"], figures["covered"]), path
+        assert missed == statements - covered
+        page = lxml.html.parse(str(covtool.path / "site" / page_name(path))).getroot()
+        texts = [cell.text_content() for cell in page.xpath("//div[@class='lines']/div/code")]
+        assert texts == (root / path).read_text().split("\n")[: len(texts)], path
+        assert len(texts) >= (root / path).read_text().count("\n")

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from covtool.views import format_ratio
+from covtool_plugins.report.htmlview import page_name
 from support import Covtool
 
 pytestmark = pytest.mark.realdata
@@ -187,3 +189,34 @@ def test_every_file_agrees_between_json_and_converted_formats(
         assert {p: (f["statements"], f["covered"]) for p, f in converted.items()} == {
             p: (f["statements"], f["covered"]) for p, f in original.items()
         }, fmt
+
+
+def test_html_marks_each_line_as_coverage_py_does(covtool: Covtool, attrs_run: CoverageRun) -> None:
+    """Every line of every file: not covered (coverage.py's missing lines), partly covered
+    (run, with a branch not taken) or covered, and the source text from the checkout."""
+    # The tests ran the installed package: its files are in the virtual environment, which
+    # the root (the work directory) holds.
+    root = attrs_run.project.parent
+    report = attrs_run.reports / "coverage.json"
+    result = covtool("report", report, "--format", "html", "-o", "site", "--root", root)
+    assert result.exit_code == 0, result.stderr
+    assert "outside the repository" not in result.stderr
+    files = json.loads(report.read_text())["files"]
+    assert len(files) > 5
+    for absolute, data in files.items():
+        path = Path(absolute).relative_to(root).as_posix()
+        rows = lxml.html.parse(str(covtool.path / "site" / page_name(path))).getroot()
+        states: dict[str, set[int]] = {"m": set(), "p": set(), "c": set()}
+        texts = []
+        for row in rows.xpath("//div[@class='lines']/div"):
+            number = int(row.get("id")[1:])
+            for state in (row.get("class") or "").split():
+                states.get(state, set()).add(number)
+            texts.append(row.xpath("code")[0].text_content())
+        missing = set(data["missing_lines"])
+        partial = {line for line, _ in data.get("missing_branches", []) if line not in missing}
+        assert states["m"] == missing, path
+        assert states["p"] == partial, path
+        assert states["c"] == set(data["executed_lines"]) - partial, path
+        lines = (root / path).read_text(encoding="utf-8").split("\n")
+        assert texts == (lines[:-1] if lines[-1] == "" else lines), path
