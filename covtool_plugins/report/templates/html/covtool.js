@@ -62,7 +62,8 @@
 
   var keys = { j: 1, n: 1, k: -1, p: -1 };
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || !(event.key in keys)) {
+    var known = Object.prototype.hasOwnProperty.call(keys, event.key);
+    if (event.ctrlKey || event.metaKey || event.altKey || !known) {
       return;
     }
     var tag = event.target.tagName;
