@@ -19,6 +19,7 @@ from covtool.records import Baseline, ProfileSource
 from covtool.reporting import Artifact, Report, ReportFormat, write_atomic
 from covtool.run import Run
 from covtool.storage import DEFAULT_STORE, Storage
+from covtool.views import format_names
 
 
 def read_profile(
@@ -87,9 +88,7 @@ def place_paths(run: Run, profile: Profile, name: str) -> Profile:
     """
     placed, unplaced = place_profile(profile, run.path_rules)
     if unplaced:
-        shown = ", ".join(unplaced[:5]) + (
-            f" and {len(unplaced) - 5} more" if len(unplaced) > 5 else ""
-        )
+        shown = format_names(unplaced, 5)
         run.warn(
             f"{name}: {len(unplaced)} of {len(profile)} paths are not in the repository at "
             f"{run.repository} (outside it, or under no Go module of it) and are kept as "

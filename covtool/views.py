@@ -98,13 +98,19 @@ def format_delta(delta: FileDelta) -> str:
     return f"{delta.delta:+.1f}"
 
 
+def format_names(names: Sequence[str], limit: int = 0) -> str:
+    """Items as one line of text: ``a, b``; with ``limit``, at most that many and a count of
+    the rest (``a, b and 3 more``)."""
+    shown = names[:limit] if limit else names
+    rest = len(names) - len(shown)
+    text = ", ".join(shown)
+    return f"{text} and {rest} more" if rest else text
+
+
 def format_ranges(ranges: Sequence[tuple[int, int]], limit: int = 0) -> str:
     """Line runs as text: ``4-6, 9``; with ``limit``, at most that many runs and a count of
     the rest (``4-6, 9 and 3 more``)."""
-    shown = ranges[:limit] if limit else ranges
-    text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in shown)
-    rest = len(ranges) - len(shown)
-    return f"{text} and {rest} more" if rest else text
+    return format_names([str(a) if a == b else f"{a}-{b}" for a, b in ranges], limit)
 
 
 def format_patch(patch: Totals | None) -> str:

@@ -14,6 +14,15 @@ from pathlib import Path
 from support import commit, git
 
 Hits = Mapping[int, int]
+#: A Prow presubmit of pull request 5 of acme/demo, as the job's environment says it.
+PROW_PRESUBMIT = {
+    "JOB_NAME": "pull-demo-coverage",
+    "JOB_TYPE": "presubmit",
+    "BUILD_ID": "1234",
+    "REPO_OWNER": "acme",
+    "REPO_NAME": "demo",
+    "PULL_NUMBER": "5",
+}
 
 
 @dataclass
@@ -54,6 +63,13 @@ def lcov(coverage: Mapping[str, Hits]) -> str:
             )
         )
     return "\n".join(records) + "\n"
+
+
+def lcov_beside(directory: Path, coverage: Mapping[str, Hits]) -> Path:
+    """``coverage`` as an LCOV file next to ``directory`` (never inside the repository)."""
+    path = directory.parent / f"{directory.name}.info"
+    path.write_text(lcov(coverage))
+    return path
 
 
 def lines_of(path: str, count: int, changed: Mapping[int, str] | None = None) -> str:

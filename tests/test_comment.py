@@ -9,17 +9,10 @@ import pytest
 from markdown_it import MarkdownIt
 
 from covtool import ExitCode
+from pr_scenarios import PROW_PRESUBMIT as PROW
 from pr_scenarios import PullRequest, Side, lines_of, make_pull_request, typical
 from support import Covtool, Result
 
-PROW = {
-    "JOB_NAME": "pull-demo-coverage",
-    "JOB_TYPE": "presubmit",
-    "BUILD_ID": "1234",
-    "REPO_OWNER": "acme",
-    "REPO_NAME": "demo",
-    "PULL_NUMBER": "5",
-}
 REPORT = (
     "https://storage.cloud.google.com/acme-ci/pr-logs/pull/acme_demo/5/pull-demo-coverage/1234/"
     "artifacts/line-cov.html"

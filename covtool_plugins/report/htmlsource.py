@@ -16,6 +16,8 @@ from pathlib import Path, PurePosixPath
 
 from markupsafe import escape
 
+from covtool import views
+
 #: Why a file's source is not shown; ``OUTSIDE`` is a refusal, the others are facts.
 OUTSIDE = "outside the repository"
 MISSING = "not in the checkout"
@@ -118,8 +120,7 @@ def read_html_lines(path: Path) -> tuple[list[str], str]:
 
 def refusal_warning(refused: list[str]) -> str:
     """One line naming the files whose source was refused (the first five, and a count)."""
-    shown = ", ".join(refused[:5]) + (f" and {len(refused) - 5} more" if len(refused) > 5 else "")
     return (
         f"html: {len(refused)} file(s) of the profile lie outside the repository; their "
-        f"source is not read or shown: {shown}"
+        f"source is not read or shown: {views.format_names(refused, 5)}"
     )

@@ -46,8 +46,8 @@ class TreeRow:
     @property
     def sort_value(self) -> str:
         """The coverage for sorting, in percent; -1 with nothing to cover."""
-        totals = self.totals
-        return "-1" if totals.total == 0 else repr(100 * totals.hit / totals.total)
+        percent = self.totals.percent
+        return "-1" if percent is None else repr(percent)
 
     @property
     def bar(self) -> str:

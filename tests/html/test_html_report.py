@@ -12,7 +12,7 @@ import pytest
 from covtool import ExitCode, Totals
 from covtool_plugins.report.htmltree import tree_rows
 from covtool_plugins.report.htmlview import page_name
-from pr_scenarios import lcov
+from pr_scenarios import lcov, lcov_beside
 from support import Covtool
 
 SECRET = "top secret: never in a report"
@@ -88,9 +88,8 @@ def test_notes_say_when_the_source_does_not_match(
 ) -> None:
     write(tmp_path, {"short.go": "one\ntwo\n"})
     (tmp_path / "latin1.go").write_bytes(b"caf\xe9\nok\n")
-    profile = tmp_path.parent / f"{tmp_path.name}.info"
-    profile.write_text(
-        lcov({"short.go": {1: 1, 5: 0}, "latin1.go": {1: 1}, "missing.go": {3: 0, 7: 1}})
+    profile = lcov_beside(
+        tmp_path, {"short.go": {1: 1, 5: 0}, "latin1.go": {1: 1}, "missing.go": {3: 0, 7: 1}}
     )
     document, stderr = page(Covtool(tmp_path, capsys), profile)
     short = section(document, "short.go")
@@ -110,8 +109,7 @@ def test_without_a_comparison_the_page_shows_every_file_in_path_order(
 ) -> None:
     files = {"b.go": {1: 1}, "a/z.go": {1: 0}, "a.go": {1: 1, 2: 1}}
     write(tmp_path, {path: "x\ny\n" for path in files})
-    profile = tmp_path.parent / f"{tmp_path.name}.info"
-    profile.write_text(lcov(files))
+    profile = lcov_beside(tmp_path, files)
     document, _ = page(Covtool(tmp_path, capsys), profile)
     sections = [(s.get("id"), s.get("data-path")) for s in document.xpath("//section")]
     assert sections == [("file0", "a.go"), ("file1", "a/z.go"), ("file2", "b.go")]
@@ -124,8 +122,7 @@ def test_the_site_goes_to_its_own_directory_and_index_comes_last(
 ) -> None:
     files = {"a.go": {1: 1}, "A.go": {1: 0}, "dir/b.go": {1: 1}}
     write(tmp_path, {path: "x\n" for path in files})
-    profile = tmp_path.parent / f"{tmp_path.name}.info"
-    profile.write_text(lcov(files))
+    profile = lcov_beside(tmp_path, files)
     result = Covtool(tmp_path, capsys)("report", profile, "--format", "html")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == "covtool: wrote covtool-html/ (4 files)\n"
@@ -142,8 +139,7 @@ def test_the_site_goes_to_its_own_directory_and_index_comes_last(
 
 def test_a_site_over_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "a.go").write_text("x\n")
-    profile = tmp_path.parent / f"{tmp_path.name}.info"
-    profile.write_text(lcov({"a.go": {1: 1}}))
+    profile = lcov_beside(tmp_path, {"a.go": {1: 1}})
     (tmp_path / "taken").write_text("a file")
     result = Covtool(tmp_path, capsys)("report", profile, "--format", "html", "-o", "taken")
     assert result.exit_code == ExitCode.USAGE_ERROR

@@ -10,17 +10,10 @@ from typing import Any
 import pytest
 from browser import Visit, page_url, save_screenshot, serving, visit
 
+from pr_scenarios import PROW_PRESUBMIT as PROW
 from pr_scenarios import PullRequest, Side, lines_of, make_pull_request
 from support import Covtool
 
-PROW = {
-    "JOB_NAME": "pull-demo-coverage",
-    "JOB_TYPE": "presubmit",
-    "BUILD_ID": "1234",
-    "REPO_OWNER": "acme",
-    "REPO_NAME": "demo",
-    "PULL_NUMBER": "5",
-}
 FILES = 12
 LINES = 60
 ADDED = 5

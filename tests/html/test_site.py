@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from browser import page_url, save_screenshot, visit
 
-from pr_scenarios import lcov
+from pr_scenarios import lcov_beside
 from support import Covtool
 
 #: A small tree: pkg/a and pkg/ab are different directories; cmd/tool/main.go sits in a
@@ -30,8 +30,7 @@ def site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
         source = tmp_path / path
         source.parent.mkdir(parents=True, exist_ok=True)
         source.write_text("".join(f"line {n} of {path}\n" for n in range(1, max(hits) + 3)))
-    profile = tmp_path.parent / f"{tmp_path.name}.info"
-    profile.write_text(lcov(TREE))
+    profile = lcov_beside(tmp_path, TREE)
     result = Covtool(tmp_path, capsys)("report", profile, "--format", "html", "-o", "site")
     assert result.exit_code == 0, result.stderr
     assert f"wrote site/ ({len(TREE) + 1} files)" in result.stderr
@@ -138,8 +137,7 @@ def hostile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     source = tmp_path / HOSTILE_NAME
     source.parent.mkdir(parents=True)
     source.write_text("\n".join(HOSTILE_LINES) + "\n", encoding="utf-8")
-    profile = tmp_path.parent / f"{tmp_path.name}.info"
-    profile.write_text(lcov({HOSTILE_NAME: {1: 1, 2: 0, 3: 1, 4: 0}}))
+    profile = lcov_beside(tmp_path, {HOSTILE_NAME: {1: 1, 2: 0, 3: 1, 4: 0}})
     covtool = Covtool(tmp_path, capsys)
     for fmt, output in (("html", "site"), ("html-page", "page.html")):
         result = covtool("report", profile, "--format", fmt, "-o", output)
