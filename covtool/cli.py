@@ -19,17 +19,20 @@ from typing import Annotated, Any
 
 import typer
 
-from covtool import engine
+from covtool import engine, locations
 from covtool.config import Setting
 from covtool.errors import CovtoolError, ExitCode, InputError, UsageError
+from covtool.jobs import RunOptions, run_job
 from covtool.plugins import hooks_of
 from covtool.presubmit import Inputs, comment_workflow, compare_inputs
 from covtool.process import Terminated, sigterm_raises
 from covtool.profileops import aggregate as aggregate_profiles
 from covtool.profileops import filter_paths
+from covtool.profileops import merge as merge_profiles
 from covtool.profiling import profile_workflow
 from covtool.reporting import Report
 from covtool.run import Run
+from covtool.shards import parse_shard
 from covtool.startup import Startup, start
 from covtool.upload import Destination, upload
 from covtool.version import __version__
@@ -94,6 +97,7 @@ def build_app(startup: Startup) -> typer.Typer:
         no_args_is_help=True,
     )
     app.callback()(_root)
+    app.command("run")(with_settings(run_command, startup.settings))
     for function in (profile, report, merge, diff, comment, filter_command, aggregate, convert):
         name = function.__name__.removesuffix("_command")
         app.command(name)(with_settings(function, startup.settings))
@@ -138,7 +142,8 @@ def _setting_parameter(setting: Setting) -> inspect.Parameter:
     names = [setting.flag]
     if "_" in setting.name:
         names.append("--" + setting.name)
-    names += ["--" + alias for alias in setting.aliases]
+    for alias in setting.aliases:  # the original tool's names, with hyphens or underscores
+        names += dict.fromkeys(["--" + alias, "--" + alias.replace("-", "_")])
     annotation: Any = str | None
     if setting.type == "bool":
         names = [f"{name}/--no-{name[2:]}" for name in names]
@@ -267,6 +272,61 @@ def profile(ctx: typer.Context) -> int:
     return _execute(ctx, None, profile_workflow)
 
 
+def run_command(
+    ctx: typer.Context,
+    job_type: Annotated[
+        str | None,
+        typer.Option(
+            "--job-type",
+            help="presubmit, postsubmit, periodic, batch or local (default: Prow's JOB_TYPE, "
+            "else local).",
+        ),
+    ] = None,
+    save_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--save-baseline",
+            help="Local runs: record this run in the local store as the baseline to compare "
+            "later runs with.",
+        ),
+    ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="I/N",
+            help="Run as shard I of N: store the profile under the commit, report nothing.",
+        ),
+    ] = None,
+    merge_shards: Annotated[
+        int | None,
+        typer.Option(
+            "--merge-shards",
+            metavar="N",
+            help="Run no tests: wait for all N shards of the commit (--shard-wait), merge "
+            "them, then report as the job type does.",
+        ),
+    ] = None,
+) -> int:
+    """Run the whole job: what Prow's job type (or a local run) needs, in order.
+
+    presubmit: tests, baseline, comparison over the pull request's files, the comment
+    (bot-post), line-cov.html, markdown and junit into the artifacts, the sticky comment
+    and commit status, the completion marker, then the gate's exit code. postsubmit: tests,
+    profile and covtool.json, the marker last. periodic: also junit_coverage.xml for
+    TestGrid and covtool-report.json. batch: as postsubmit without the marker. local (no
+    Prow environment): compared with the local store's baseline over git's changes, a
+    table and line-cov.html. Each step is announced; the end lists what was written where.
+    """
+    options = RunOptions(
+        job_type=job_type,
+        save_baseline=save_baseline,
+        shard=parse_shard(shard) if shard is not None else None,
+        merge_shards=merge_shards,
+    )
+    return _execute(ctx, None, lambda run: run_job(run, options))
+
+
 def report(
     ctx: typer.Context,
     profiles: Profiles,
@@ -294,18 +354,49 @@ def report(
 
 def merge(
     ctx: typer.Context,
-    profiles: Profiles,
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="PROFILES...",
+            help="Coverage files, globs, or store URLs (gs://BUCKET/PATH, with * per level).",
+            show_default=False,
+        ),
+    ],
     output: Output = None,
     fmt: Annotated[
         str | None,
         typer.Option("--format", "-f", help="Output format (default: the inputs' format)."),
     ] = None,
     input_format: InputFormat = None,
+    expected: Annotated[
+        int | None,
+        typer.Option(
+            "--expect",
+            help="Merge only when the inputs match exactly this many profiles (shards).",
+        ),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", help="Seconds to wait for --expect's profiles to appear."),
+    ] = 0.0,
 ) -> int:
-    """Merge profiles: counts of the same block add up; the modes must agree."""
+    """Merge profiles: counts of the same block add up; the modes must agree.
+
+    Inputs may be globs and store URLs. With --expect N, covtool looks again (for at most
+    --wait seconds) until the inputs match N profiles, and refuses an incomplete set with
+    exit code 7, naming the missing shards when their names say (1-of-3, 2-of-3, ...).
+    """
 
     def work(run: Run) -> None:
-        profile = engine.read_merged(run, profiles, input_format)
+        if expected is not None:
+            if expected < 1:
+                raise UsageError(f"--expect {expected}: expected a number of profiles")
+            say = functools.partial(print, "covtool:", file=run.stderr)
+            found = locations.expect(run, sources, expected, wait, say)
+        else:
+            found = locations.expand(run, sources)
+        profiles = [location.read(run, input_format) for location in found]
+        profile = merge_profiles(profiles, [location.name for location in found])
         engine.publish(run, Report(profile), fmt or profile.source_format, output)
 
     return _execute(ctx, output, work)

@@ -1,7 +1,8 @@
 """Settings that plugins declare, and the configuration read from four layers.
 
 Layers, lowest first: each setting's default < ``covtool.toml`` (or ``[tool.covtool]`` in
-``pyproject.toml``) < ``COVTOOL_<NAME>`` environment variables < command-line flags. Names
+``pyproject.toml``) < environment variables (another program's that a setting names, such
+as Prow's ``ARTIFACTS``, then ``COVTOOL_<NAME>``) < command-line flags. Names
 are lower-case words joined by underscores; files and flags accept hyphens too, and flags
 accept both spellings (``--coverage-threshold``, ``--coverage_threshold``). A key, variable
 or value that covtool does not know is an error that names where it came from.
@@ -122,6 +123,8 @@ class Setting:
     plugin: str
     choices: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    #: Other programs' variables that set it, below ``COVTOOL_<NAME>`` (Prow's ``ARTIFACTS``).
+    environ: tuple[str, ...] = ()
 
     @property
     def flag(self) -> str:
@@ -170,6 +173,7 @@ class Parser:
         help: str,  # noqa: A002
         choices: Iterable[str] = (),
         aliases: Iterable[str] = (),
+        environ: Iterable[str] = (),
     ) -> None:
         """Declare a setting.
 
@@ -180,6 +184,8 @@ class Parser:
         :param help: one sentence for ``--help`` and ``covtool plugins``.
         :param choices: the only values allowed, if restricted.
         :param aliases: extra flag names (``--cov-threshold-percentage``).
+        :param environ: environment variables of other programs that set it when
+            ``COVTOOL_<NAME>`` does not (Prow's ``ARTIFACTS``).
         """
         key = normalise(name)
         if type not in CONVERTERS:
@@ -190,7 +196,14 @@ class Parser:
                 f"setting {key!r} is declared by both plugin {owner!r} and plugin {self._plugin!r}"
             )
         self.settings[key] = Setting(
-            key, type, default, help, self._plugin, tuple(choices), tuple(aliases)
+            key,
+            type,
+            default,
+            help,
+            self._plugin,
+            tuple(choices),
+            tuple(aliases),
+            tuple(environ),
         )
 
 
@@ -305,7 +318,13 @@ def _layers(
                 hint = _did_you_mean(key, settings)
                 raise UsageError(f"{file.label}: unknown key {file.spelled.get(key, key)!r}{hint}")
             raw[key] = (value, f"{file.label}: key {key!r}")
-    for variable, value in (os.environ if environ is None else environ).items():
+    environ = os.environ if environ is None else environ
+    for key, setting in settings.items():
+        for variable in setting.environ:
+            if environ.get(variable):
+                raw[key] = (environ[variable], f"environment variable {variable}")
+                break
+    for variable, value in environ.items():
         if not variable.startswith(ENV_PREFIX) or variable in RESERVED_ENV:
             continue
         key = normalise(variable[len(ENV_PREFIX) :])

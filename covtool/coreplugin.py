@@ -17,6 +17,12 @@ def covtool_addoption(parser: Parser) -> None:
         help="Plugins to add (NAME: entry point or module) or block (no:NAME).",
     )
     parser.addoption(
+        "verbose",
+        type="bool",
+        default=False,
+        help="Show every hook call: the plugins that answer it and how long it took.",
+    )
+    parser.addoption(
         "coverage_threshold",
         type="percent",
         default=80.0,
@@ -43,7 +49,8 @@ def covtool_addoption(parser: Parser) -> None:
         type="path",
         default="./artifacts/",
         help="Directory for the artifacts: the profile, test output, metadata, the PR comment "
-        "(bot-post) and the completion marker.",
+        "(bot-post) and the completion marker (default: Prow's ARTIFACTS, else ./artifacts/).",
+        environ=("ARTIFACTS",),
     )
     parser.addoption(
         "profile_name",
@@ -133,4 +140,23 @@ def covtool_addoption(parser: Parser) -> None:
         default=(r"^(.*)_test\.go$=\1.go",),
         help="A changed test file stands for the file it tests: REGEX=REPLACEMENT over the "
         r"path (\1 is the first group); repeatable, the first match wins.",
+    )
+    parser.addoption(
+        "reports",
+        type="list",
+        default=(),
+        help="Report formats covtool run also writes into the artifacts (junit, json, html, "
+        "markdown, …), besides the job type's own.",
+    )
+    parser.addoption(
+        "shard_group",
+        default="",
+        help="The name a sharded run's shards are stored under (default: the job's name "
+        "without a trailing -shard-I).",
+    )
+    parser.addoption(
+        "shard_wait",
+        type="float",
+        default=900.0,
+        help="Seconds covtool run --merge-shards waits for the last shard before it refuses.",
     )

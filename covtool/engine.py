@@ -120,12 +120,6 @@ def read_profiles(
     return [read_profile(run, path, forced_format) for path in paths], [str(p) for p in paths]
 
 
-def read_merged(run: Run, paths: Sequence[Path], forced_format: str | None = None) -> Profile:
-    """Parse several coverage files and merge them into one profile."""
-    profiles, names = read_profiles(run, paths, forced_format)
-    return merge(profiles, names)
-
-
 def read_placed(run: Run, paths: Sequence[Path], forced_format: str | None = None) -> Profile:
     """Parse, place every path in the repository, and merge: the input of reports."""
     profiles, names = read_profiles(run, paths, forced_format)
@@ -224,8 +218,8 @@ def write_artifacts(
             raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
         written.append(path)
         if artifact.format not in sites:
-            print(f"covtool: wrote {path}", file=run.stderr)
+            run.outcome(f"wrote {path}")
     for name in sorted(sites):
         count = sum(1 for artifact in artifacts if artifact.format == name)
-        print(f"covtool: wrote {places[name]}/ ({count:,} files)", file=run.stderr)
+        run.outcome(f"wrote {places[name]}/ ({count:,} files)")
     return written

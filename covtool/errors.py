@@ -27,6 +27,8 @@ class ExitCode(enum.IntEnum):
     SERVICE_ERROR = 5
     #: A bug in covtool or in a plugin; the message says which.
     INTERNAL_ERROR = 6
+    #: A sharded run's merge waited, and shards were still missing; nothing was reported.
+    INCOMPLETE = 7
     #: Stopped by Ctrl-C or SIGINT (128 + SIGINT, as shells report it).
     INTERRUPTED = 130
     #: Stopped by SIGTERM (128 + SIGTERM), as CI systems stop a job that runs too long.
@@ -64,3 +66,9 @@ class ServiceError(CovtoolError):
     """An outside service that kept failing after the retries ran out."""
 
     exit_code = ExitCode.SERVICE_ERROR
+
+
+class IncompleteError(CovtoolError):
+    """Inputs that should all be there (every shard of a commit) are not, after waiting."""
+
+    exit_code = ExitCode.INCOMPLETE

@@ -8,6 +8,7 @@ gate never hides the report that explains it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from covtool.diff import Diff
 from covtool.errors import ExitCode
 from covtool.gate import evaluate_gate, gate_exit_code
 from covtool.model import Profile
+from covtool.records import Verdict
 from covtool.reporting import Report
 from covtool.run import Run
 
@@ -69,9 +71,19 @@ def comment_workflow(run: Run, inputs: Inputs, dry_run: bool) -> ExitCode:
     if dry_run:
         engine.publish(run, report, COMMENT_FORMAT, None)
     else:
-        formats = [COMMENT_FORMAT]
-        formats += [PAGE_FORMAT] if PAGE_FORMAT in engine.report_formats(run) else []
-        engine.publish_files(run, report, formats, Path(run.config.get("artifacts")))
+        engine.publish_files(run, report, comment_formats(run), Path(run.config.get("artifacts")))
+    return judge(run, verdicts)
+
+
+def comment_formats(run: Run, extra: Sequence[str] = ()) -> list[str]:
+    """The comment, the page it links to (unless its plugin is blocked), then ``extra``."""
+    formats = [COMMENT_FORMAT]
+    formats += [PAGE_FORMAT] if PAGE_FORMAT in engine.report_formats(run) else []
+    return list(dict.fromkeys([*formats, *extra]))
+
+
+def judge(run: Run, verdicts: Sequence[Verdict]) -> ExitCode:
+    """Say each blocking verdict on stderr; the gate's exit code."""
     for verdict in verdicts:
         if verdict.blocking:
             print(f"covtool: gate failed: {verdict.message}", file=run.stderr)

@@ -22,6 +22,7 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from covtool import engine
@@ -33,12 +34,33 @@ from covtool.reporting import Report, write_atomic
 from covtool.run import Run
 
 
+@dataclass(frozen=True)
+class Measured:
+    """What one test run left in the artifacts: the profile (as read, paths unplaced), the
+    file it was written to, the runner's report, and the artifact names in use."""
+
+    profile: Profile
+    path: Path
+    raw: RawProfile
+    names: dict[str, str]
+
+    @property
+    def tests_passed(self) -> bool:
+        return self.raw.tests_passed
+
+
 def profile_workflow(run: Run) -> ExitCode:
     """Run the tests, write every artifact, and say how the tests went."""
     artifacts = Path(run.config.get("artifacts"))
-    names = {key: run.config.get(key) for key in _NAMES}
-    for key, name in names.items():
-        _check_file_name(key, name)
+    measured = measure(run, artifacts)
+    mark_complete(run, artifacts, measured)
+    return ExitCode.OK if measured.tests_passed else ExitCode.TESTS_FAILED
+
+
+def measure(run: Run, artifacts: Path) -> Measured:
+    """Run the tests; write the test output, the profile and ``covtool.json`` — every
+    artifact but the completion marker, which ``mark_complete`` writes when all else is out."""
+    names = artifact_names(run)
     artifacts.mkdir(parents=True, exist_ok=True)
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="covtool-") as scratch:
@@ -47,12 +69,35 @@ def profile_workflow(run: Run) -> ExitCode:
         run.hook.covtool_profile_generated(profile=profile, run=run)
         name = names["profile_name"] or raw.artifact_name
         _write_profile(run, raw, profile, artifacts / name)
+    return record(run, artifacts, profile, raw, name, started)
+
+
+def record(
+    run: Run, artifacts: Path, profile: Profile, raw: RawProfile, name: str, started: float
+) -> Measured:
+    """Write ``covtool.json`` for a profile already in ``artifacts`` under ``name``."""
+    names = artifact_names(run)
     metadata = build_metadata(run, raw, profile, name, started, time.time())
     text = json.dumps(metadata, indent=2, sort_keys=True) + "\n"
     write_atomic(artifacts / names["metadata_name"], text)
-    if raw.tests_passed or run.config.get("allow_test_failures"):
-        write_atomic(artifacts / names["marker_name"], b"")
-    return ExitCode.OK if raw.tests_passed else ExitCode.TESTS_FAILED
+    return Measured(profile, artifacts / name, raw, names)
+
+
+def mark_complete(run: Run, artifacts: Path, measured: Measured) -> bool:
+    """Write the empty completion marker, last, when the tests passed (or
+    ``--allow-test-failures``); returns whether it was written."""
+    if measured.tests_passed or run.config.get("allow_test_failures"):
+        write_atomic(artifacts / measured.names["marker_name"], b"")
+        return True
+    return False
+
+
+def artifact_names(run: Run) -> dict[str, str]:
+    """The artifact file names the settings give, each checked to be a plain file name."""
+    names = {key: str(run.config.get(key)) for key in _NAMES}
+    for key, name in names.items():
+        _check_file_name(key, name)
+    return names
 
 
 #: The settings that name artifacts; an empty profile name means the runner's own.

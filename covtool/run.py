@@ -29,6 +29,14 @@ class Run:
     environ: Mapping[str, str] = field(default_factory=dict)
     #: Where test output is saved while a runner runs (``stdout.txt``), else None.
     test_log: TextIO | None = None
+    #: What this run wrote or published (files, the PR comment, the commit status), in order.
+    outcomes: list[str] = field(default_factory=list)
+
+    def outcome(self, message: str) -> None:
+        """Say what was written or published, one line on stderr, and keep it for the
+        summary at the end of ``covtool run``."""
+        self.outcomes.append(message)
+        print(f"covtool: {message}", file=self.stderr)
 
     def test_log_write(self, text: str) -> None:
         """Save test output to the test log, when one is open."""

@@ -8,10 +8,11 @@ and lets every plugin declare its settings. The CLI then makes one flag per sett
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from covtool.config import (
     Config,
@@ -23,6 +24,7 @@ from covtool.config import (
 )
 from covtool.errors import UsageError
 from covtool.plugins import CovtoolPluginManager, PluginSelection, make_plugin_manager
+from covtool.prow import complete_environ
 from covtool.run import Run
 
 
@@ -35,6 +37,8 @@ class Startup:
     file: ConfigFile | None
     environ: Mapping[str, str]
     flags: dict[str, Any] = field(default_factory=dict)
+    #: Whether hook calls are already being shown (``--verbose``).
+    tracing: bool = False
 
     def make_run(self, output: Path | None = None) -> Run:
         """Apply every configuration layer, tell the plugins, and make the ``Run``."""
@@ -46,11 +50,39 @@ class Startup:
             and "NO_COLOR" not in self.environ
             and self.environ.get("TERM") != "dumb"
         )
-        return Run(config, self.pm, Path.cwd(), color, sys.stdout, sys.stderr, self.environ)
+        run = Run(config, self.pm, Path.cwd(), color, sys.stdout, sys.stderr, self.environ)
+        if config.get("verbose") and not self.tracing:
+            trace_hooks(self.pm, run.stderr)
+            self.tracing = True
+        return run
+
+
+def trace_hooks(pm: CovtoolPluginManager, stream: TextIO) -> None:
+    """Show every hook call on ``stream`` once it returns: the hook, the plugins that
+    implement it (in call order) and how long it took."""
+    started: list[float] = []
+
+    def before(hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        started.append(time.perf_counter())
+
+    def after(
+        outcome: Any, hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> None:
+        seconds = time.perf_counter() - started.pop()
+        plugins = ", ".join(impl.plugin_name for impl in reversed(hook_impls)) or "none"
+        failed = " (raised)" if outcome.exception is not None else ""
+        print(f"covtool: hook {hook_name} [{plugins}] {seconds:.3f}s{failed}", file=stream)
+
+    pm.add_hookcall_monitoring(before, after)
 
 
 def start(args: Sequence[str], environ: Mapping[str, str]) -> Startup:
-    """Find the configuration file, build the plugin manager, collect the settings."""
+    """Find the configuration file, build the plugin manager, collect the settings.
+
+    Prow variables missing from ``environ`` are completed from ``JOB_SPEC`` first, so
+    every command sees the same job.
+    """
+    environ = complete_environ(environ)
     specs, config_path = preparse(args)
     config_path = config_path or environ.get("COVTOOL_CONFIG")
     if config_path:

@@ -10,10 +10,13 @@ A build is *healthy* when its completion marker (``artifacts/profile-completed``
 when it has a ``finished.json``, that says it passed. ``latest-build.txt`` is tried first;
 then build ids from the listing, compared as numbers, newest first, at most
 ``--baseline-max-builds`` of them. A healthy build whose profile cannot be read is skipped
-with a warning. The build's ``covtool.json`` names its profile and commit (``finished.json``'s
-``revision`` and ``started.json``'s ``pull`` are the fallbacks for builds covtool did not
-write). How many commits the baseline is behind the pull request's base is asked of git;
-``--baseline-max-behind`` makes a staler baseline an error.
+with a warning. A build whose ``covtool.json`` records another branch than the base
+(``--base-branch``, else ``PULL_BASE_REF``, else main or master) is skipped, so a postsubmit
+job that also runs on release branches, or a local build saved from a feature branch, is
+never the baseline of a change to main. The build's ``covtool.json`` names its profile and
+commit (``finished.json``'s ``revision`` and ``started.json``'s ``pull`` are the fallbacks
+for builds covtool did not write). How many commits the baseline is behind the pull
+request's base is asked of git; ``--baseline-max-behind`` makes a staler baseline an error.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def covtool_load_baseline(run: Run) -> Baseline:
     """The newest healthy build of the postsubmit job, with its profile."""
     store = open_store(run, store_url(run))
     job = postsubmit_job(run)
-    baseline = Discovery(run, store, job).find()
+    baseline = Discovery(run, store, job, expected_branch(run)).find()
     behind = commits_behind(run, baseline.commit)
     limit = run.config.get("baseline_max_behind")
     if limit and behind is not None and behind > limit:
@@ -105,6 +108,8 @@ class Discovery:
     run: Run
     store: Storage
     job: str
+    #: The branch a baseline must have been built from, when known.
+    branch: str | None = None
 
     def find(self) -> Baseline:
         examined: list[tuple[str, str]] = []
@@ -153,6 +158,9 @@ class Discovery:
         metadata = (
             self._json(directory + layout.ARTIFACTS + self.run.config.get("metadata_name")) or {}
         )
+        other = _other_branch(metadata, self.branch)
+        if other:
+            return f"built from branch {other}, not {self.branch}", None
         name = _profile_name(metadata, self.run)
         location = f"{self.store.url.rstrip('/')}/{directory}"
         try:
@@ -175,6 +183,28 @@ class Discovery:
         except ValueError:
             return {"passed": False, "covtool_unreadable": True}  # a broken record is no proof
         return data if isinstance(data, dict) else {"passed": False}
+
+
+def expected_branch(run: Run) -> str | None:
+    """The branch a baseline must come from: ``--base-branch``, else Prow's
+    ``PULL_BASE_REF``, else, outside Prow, the first of main and master that exists."""
+    configured: str = run.config.get("base_branch") or run.environ.get("PULL_BASE_REF", "")
+    if configured or run.environ.get("JOB_TYPE"):
+        return configured.removeprefix("origin/") or None
+    for branch in ("main", "master"):
+        if git(run.root, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"):
+            return branch
+    return None
+
+
+def _other_branch(metadata: dict[str, Any], expected: str | None) -> str | None:
+    """The branch covtool.json records when it is another than ``expected``; builds that
+    record none (or a detached HEAD) are not judged by it."""
+    recorded = metadata.get("branch")
+    if not expected or not isinstance(recorded, str) or recorded in ("", "HEAD"):
+        return None
+    recorded = recorded.removeprefix("origin/")
+    return recorded if recorded != expected else None
 
 
 def _passed(finished: dict[str, Any]) -> bool:

@@ -31,8 +31,9 @@ class Result:
 class Covtool:
     """Runs the real CLI (``covtool.cli.main``) in a directory, with a clean environment.
 
-    Every ``COVTOOL_*`` variable of the surrounding environment is removed so that a
-    developer's settings never leak into a test; ``env`` adds variables for one call.
+    Every ``COVTOOL_*`` variable and every Prow variable of the surrounding environment is
+    removed, so that a developer's settings or a CI job's never leak into a test; ``env``
+    adds variables for one call.
     """
 
     def __init__(self, path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -40,7 +41,7 @@ class Covtool:
         self._capsys = capsys
 
     def __call__(self, *args: str | Path, env: dict[str, str] | None = None) -> Result:
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("COVTOOL_")}
+        environ = {k: v for k, v in os.environ.items() if not leaks(k)}
         environ.update(env or {})
         previous = Path.cwd()
         self._capsys.readouterr()
@@ -58,6 +59,32 @@ class Covtool:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return path
+
+
+#: Prow's variables: a job that runs these tests must not make them a Prow job.
+PROW_VARIABLES = frozenset(
+    {
+        "ARTIFACTS",
+        "BUILD_ID",
+        "BUILD_NUMBER",
+        "JOB_NAME",
+        "JOB_SPEC",
+        "JOB_TYPE",
+        "PROW_JOB_ID",
+        "PULL_BASE_REF",
+        "PULL_BASE_SHA",
+        "PULL_NUMBER",
+        "PULL_PULL_SHA",
+        "PULL_REFS",
+        "REPO_NAME",
+        "REPO_OWNER",
+    }
+)
+
+
+def leaks(variable: str) -> bool:
+    """Whether a variable of the surrounding environment would change what covtool does."""
+    return variable.startswith("COVTOOL_") or variable in PROW_VARIABLES
 
 
 @dataclass

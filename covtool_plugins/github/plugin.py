@@ -181,7 +181,7 @@ def covtool_report_ready(report: Report, artifacts: list[Artifact], run: Run) ->
             sticky = StickyComment(client, target, views.comment_marker(job_name(run)), login)
             body = "".join(comment.text_chunks())
             nothing = views.nothing_to_report(report.diff, report.verdicts)
-            print(f"covtool: {sticky.publish(body, mode, nothing).describe()}", file=run.stderr)
+            run.outcome(sticky.publish(body, mode, nothing).describe())
         if status is not None:
             post_status(client, target, status)
-            print(f"covtool: {status.describe()}", file=run.stderr)
+            run.outcome(status.describe())

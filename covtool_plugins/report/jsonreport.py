@@ -32,13 +32,15 @@ from covtool import (
 )
 
 NAME = "json"
+#: Its name in the artifacts: not coverage.json, which is coverage.py's own profile there.
+FILENAME = "covtool-report.json"
 FORMAT_VERSION = 1
 
 
 @hookimpl
 def covtool_report_formats() -> list[ReportFormat]:
     """Offer the ``json`` format."""
-    return [ReportFormat(NAME, "exact counts for machines, versioned", "coverage.json")]
+    return [ReportFormat(NAME, "exact counts for machines, versioned", FILENAME)]
 
 
 @hookimpl
@@ -47,7 +49,7 @@ def covtool_render_report(report: Report, formats: list[str]) -> list[Artifact]:
     if NAME not in formats:
         return []
     data = diff_data(report.diff, report.profile) if report.diff else summary_data(report.profile)
-    return [Artifact(NAME, "coverage.json", json.dumps(data, sort_keys=True) + "\n")]
+    return [Artifact(NAME, FILENAME, json.dumps(data, sort_keys=True) + "\n")]
 
 
 def summary_data(profile: Profile) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import pytest
 
 from covtool import UsageError
 from covtool_plugins.runners import go as runner
-from support import Covtool, Result, go_env, go_percentages
+from support import Covtool, Result, go_env, go_percentages, leaks
 
 realdata = pytest.mark.realdata
 
@@ -477,7 +477,7 @@ def test_sigterm_stops_go_test_and_leaves_no_partial_artifacts(
         {"go.mod": "module example.com/slow\n\ngo 1.19\n", "slow/slow_test.go": SLOW_TEST},
     )
     pid_file = covtool.path.parent / f"{covtool.path.name}-test.pid"
-    environ = {k: v for k, v in env.items() if not k.startswith("COVTOOL_")}
+    environ = {k: v for k, v in env.items() if not leaks(k)}
     environ["GO_RUNNER_PID_FILE"] = str(pid_file)
     command = [sys.executable, "-m", "covtool", "profile", "--runner", "go"]
     child = subprocess.Popen(
