@@ -158,9 +158,9 @@ class Discovery:
         metadata = (
             self._json(directory + layout.ARTIFACTS + self.run.config.get("metadata_name")) or {}
         )
-        other = _other_branch(metadata, self.branch)
-        if other:
-            return f"built from branch {other}, not {self.branch}", None
+        elsewhere = self._elsewhere(metadata)
+        if elsewhere:
+            return elsewhere, None
         name = _profile_name(metadata, self.run)
         location = f"{self.store.url.rstrip('/')}/{directory}"
         try:
@@ -174,6 +174,27 @@ class Discovery:
         commit = metadata.get("commit") or _commit(finished, self._json(directory + layout.STARTED))
         when = finished_time((finished or {}).get("timestamp") or metadata.get("finished"))
         return HEALTHY, Baseline(profile, build, commit, location, when)
+
+    def _elsewhere(self, metadata: dict[str, Any]) -> str | None:
+        """Why a build is not of the base branch, or None when it is (or nobody can tell).
+
+        A recorded branch must be the base branch; a build made on a detached HEAD must
+        have its commit in the base branch's history, when git knows that commit.
+        """
+        recorded, commit = metadata.get("branch"), metadata.get("commit")
+        if not self.branch or not isinstance(recorded, str) or not recorded:
+            return None
+        base = self.branch.removeprefix("origin/")
+        if recorded != "HEAD":
+            recorded = recorded.removeprefix("origin/")
+            return None if recorded == base else f"built from branch {recorded}, not {base}"
+        root = self.run.root
+        if not isinstance(commit, str) or not git(root, "cat-file", "-t", commit):
+            return None
+        if not git(root, "rev-parse", "--verify", "--quiet", self.branch):
+            return None
+        on_base = git(root, "merge-base", "--is-ancestor", commit, self.branch) is not None
+        return None if on_base else f"commit {commit[:12]} is not on branch {base}"
 
     def _json(self, key: str) -> dict[str, Any] | None:
         try:
@@ -190,21 +211,11 @@ def expected_branch(run: Run) -> str | None:
     ``PULL_BASE_REF``, else, outside Prow, the first of main and master that exists."""
     configured: str = run.config.get("base_branch") or run.environ.get("PULL_BASE_REF", "")
     if configured or run.environ.get("JOB_TYPE"):
-        return configured.removeprefix("origin/") or None
+        return configured or None
     for branch in ("main", "master"):
         if git(run.root, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"):
             return branch
     return None
-
-
-def _other_branch(metadata: dict[str, Any], expected: str | None) -> str | None:
-    """The branch covtool.json records when it is another than ``expected``; builds that
-    record none (or a detached HEAD) are not judged by it."""
-    recorded = metadata.get("branch")
-    if not expected or not isinstance(recorded, str) or recorded in ("", "HEAD"):
-        return None
-    recorded = recorded.removeprefix("origin/")
-    return recorded if recorded != expected else None
 
 
 def _passed(finished: dict[str, Any]) -> bool:
