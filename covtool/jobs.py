@@ -232,10 +232,10 @@ def local_baseline_step(run: Run, state: JobState) -> None:
     """The local store's newest healthy build; none yet is no error on a laptop."""
     try:
         state.baseline = engine.load_baseline(run)
-    except InputError as error:
+    except InputError:
         state.steps.say(
-            f"no baseline to compare with ({error.message}); `covtool run --save-baseline` "
-            "on the base branch records one"
+            "no local baseline yet (`covtool baseline` says why); `covtool run "
+            "--save-baseline` on the base branch records one"
         )
         return
     _say_baseline(state)
