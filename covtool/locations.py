@@ -58,7 +58,7 @@ def expand(run: Run, specs: Sequence[str], allow_empty: bool = False) -> list[Lo
         matches = _expand_one(run, spec)
         if not matches and not allow_empty:
             raise InputError(spec, "matches no file" if _MAGIC.search(spec) else "no such file")
-        found += [m for m in matches if m.name not in {f.name for f in found}]
+        found += matches  # a file named twice counts twice, as Go's tools count it
     return found
 
 

@@ -44,6 +44,26 @@ def test_merge_adds_counts_and_unions_blocks(covtool: Covtool) -> None:
     ]
 
 
+def test_merge_expands_globs_and_expects_a_count(covtool: Covtool) -> None:
+    covtool.write("shards/1-of-3/a.out", A)
+    covtool.write("shards/3-of-3/b.out", B)
+    assert covtool("merge", "shards/*/*.out", "-o", "g.out").exit_code == 0
+    assert (
+        covtool("merge", "shards/1-of-3/a.out", "shards/3-of-3/b.out", "-o", "m.out").exit_code == 0
+    )
+    assert lines(covtool, "g.out") == lines(covtool, "m.out")
+
+    nothing = covtool("merge", "none/*.out")
+    assert (nothing.exit_code, nothing.stderr.strip()) == (4, "none/*.out: matches no file")
+    short = covtool("merge", "shards/*/*.out", "--expect", "3", "-o", "x.out")
+    assert short.exit_code == 7
+    assert "2 of 3 expected profiles after waiting 0s" in short.stderr
+    assert "missing shard 2/3. Nothing was merged" in short.stderr
+    assert not (covtool.path / "x.out").exists()
+    extra = covtool("merge", "shards/*/*.out", "--expect", "1")
+    assert extra.exit_code == 3 and "--expect 1, but the inputs match 2 profiles" in extra.stderr
+
+
 def test_merge_three_times_triples(covtool: Covtool) -> None:
     covtool.write("a.out", A)
     assert covtool("merge", "a.out", "a.out", "a.out", "-o", "m.out").exit_code == 0
