@@ -145,11 +145,19 @@ def plan_steps(run: Run, job: prow.Job, options: RunOptions) -> list[Step]:
 def profile_step(run: Run, state: JobState) -> None:
     """Run the tests; the profile, the test output and ``covtool.json`` go to the artifacts."""
     state.measured = measure(run, state.artifacts)
+    _say_measured(run, state.measured, with_log=True)
     if not state.measured.tests_passed:
         state.codes.append(ExitCode.TESTS_FAILED)
         state.steps.say(
             "the tests failed; coverage is still reported, and exit code 2 ends the run"
         )
+
+
+def _say_measured(run: Run, measured: Measured, with_log: bool) -> None:
+    """One line for the files the tests (or the merge) left in the artifacts."""
+    names = [measured.names["stdout_name"]] if with_log else []
+    names += [measured.path.name, measured.names["metadata_name"]]
+    run.outcome(f"wrote {', '.join(str(measured.path.parent / name) for name in names)}")
 
 
 def store_shard_step(shard: shards.Shard) -> Callable[[Run, JobState], None]:
@@ -178,6 +186,7 @@ def merge_shards_step(options: RunOptions) -> Callable[[Run, JobState], None]:
         found = shards.wait_for_shards(run, store, directory, total, state.steps.say)
         stored = shards.read_shards(run, store, directory, found)
         state.measured = _write_merged(run, state.artifacts, stored, started)
+        _say_measured(run, state.measured, with_log=False)
         if not state.measured.tests_passed:
             failed = [str(s.shard) for s in stored if not s.tests_passed]
             state.codes.append(ExitCode.TESTS_FAILED)

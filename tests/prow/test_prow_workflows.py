@@ -168,7 +168,15 @@ def test_the_end_of_a_run_says_what_was_written_where(
     pre = s.presubmit("2001", s.commits.push1, "--verbose")
     summary = pre.result.stderr.split("presubmit done in", 1)[1]
     assert "exit 1 (gate failed)" in summary
-    for name in ("bot-post", "line-cov.html", "junit_coverage.xml", "profile-completed"):
+    for name in (
+        "stdout.txt",
+        "coverage_profile.txt",
+        "covtool.json",
+        "bot-post",
+        "line-cov.html",
+        "junit_coverage.xml",
+        "profile-completed",
+    ):
         assert str(pre.artifacts / name) in summary, name
     assert "PR comment posted: http" in summary
     assert f"commit status covtool/{PRESUBMIT_JOB} on {s.commits.push1[:7]}: failure" in summary
