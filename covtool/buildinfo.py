@@ -38,6 +38,13 @@ def build_id(run: Run) -> str | None:
     return run.environ.get("BUILD_ID") or run.environ.get("BUILD_NUMBER") or None
 
 
+def build_commit(run: Run) -> str | None:
+    """The commit measured: Prow's ``PULL_PULL_SHA`` (a presubmit's head), else
+    ``PULL_BASE_SHA``, else git's ``HEAD``; None when nobody can tell."""
+    env = run.environ
+    return env.get("PULL_PULL_SHA") or env.get("PULL_BASE_SHA") or _head(run.root)
+
+
 def html_url(run: Run) -> str | None:
     """Where this build's line-by-line HTML report is published, or None if unknown.
 
@@ -69,7 +76,7 @@ def build_metadata(
         "format_version": FORMAT_VERSION,
         "covtool_version": __version__,
         "repository": _repository(run.root, env),
-        "commit": env.get("PULL_PULL_SHA") or env.get("PULL_BASE_SHA") or _head(run.root),
+        "commit": build_commit(run),
         "branch": env.get("PULL_BASE_REF") or _head(run.root, "--abbrev-ref"),
         "job": {
             "name": env.get("JOB_NAME"),

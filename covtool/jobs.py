@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from covtool import engine, prow, shards
-from covtool.buildinfo import job_name
+from covtool.buildinfo import build_commit, job_name
 from covtool.comparison import changed_files, compare_profiles
 from covtool.diff import Diff
 from covtool.errors import ExitCode, InputError, UsageError
 from covtool.gate import evaluate_gate
-from covtool.git import git
 from covtool.layout import build_ids, job_dir
 from covtool.model import Profile
 from covtool.presubmit import PAGE_FORMAT, comment_formats, judge
@@ -196,7 +195,7 @@ def merge_shards_step(options: RunOptions) -> Callable[[Run, JobState], None]:
 
 
 def _shard_directory(run: Run, state: JobState) -> str:
-    commit = state.job.commit or git(run.root, "rev-parse", "HEAD")
+    commit = build_commit(run)
     if not commit:
         raise UsageError(
             "a sharded run is keyed by its commit: set Prow's PULL_BASE_SHA (or "

@@ -13,7 +13,6 @@ from __future__ import annotations
 import fnmatch
 import glob
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +20,12 @@ from pathlib import Path
 from covtool import engine
 from covtool.errors import IncompleteError, InputError, UsageError
 from covtool.model import Profile
+from covtool.polling import poll
 from covtool.run import Run
 from covtool.storage import Storage
 
 _MAGIC = re.compile(r"[*?\[]")
 _SHARD_NAME = re.compile(r"(?<![0-9])(\d+)-of-(\d+)(?![0-9])")
-POLL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -109,24 +108,23 @@ def expect(
 ) -> list[Location]:
     """The inputs once they match ``count`` profiles, looking again for at most ``wait``
     seconds; an incomplete set is refused (``IncompleteError``), naming what is missing."""
-    deadline = time.monotonic() + wait
-    announced = False
-    while True:
+
+    def look() -> tuple[bool, list[Location]]:
         found = expand(run, specs, allow_empty=True)
-        if len(found) >= count:
-            if len(found) > count:
-                raise UsageError(
-                    f"--expect {count}, but the inputs match {len(found)} profiles: "
-                    f"{', '.join(f.name for f in found)}"
-                )
-            return found
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise IncompleteError(_incomplete(found, count, wait))
-        if not announced:
-            say(f"{len(found)} of {count} profiles present; waiting up to {wait:g}s")
-            announced = True
-        time.sleep(min(POLL_SECONDS, left))
+        return len(found) >= count, found
+
+    def waiting(found: list[Location]) -> None:
+        say(f"{len(found)} of {count} profiles present; waiting up to {wait:g}s")
+
+    found = poll(look, wait, waiting)
+    if len(found) < count:
+        raise IncompleteError(_incomplete(found, count, wait))
+    if len(found) > count:
+        raise UsageError(
+            f"--expect {count}, but the inputs match {len(found)} profiles: "
+            f"{', '.join(f.name for f in found)}"
+        )
+    return found
 
 
 def _incomplete(found: Sequence[Location], count: int, wait: float) -> str:

@@ -43,11 +43,6 @@ class Job:
         """Whether Prow runs this job (any type but local)."""
         return self.type != LOCAL
 
-    @property
-    def commit(self) -> str | None:
-        """The commit measured, as Prow names it: the PR's head, else the base."""
-        return self.environ.get("PULL_PULL_SHA") or self.environ.get("PULL_BASE_SHA") or None
-
     def describe(self) -> str:
         """One phrase for the log: ``presubmit pull-x build 17 (o/r#5 at abc1234)``."""
         if not self.in_prow:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +26,12 @@ from typing import Any
 from covtool import engine
 from covtool.errors import IncompleteError, UsageError
 from covtool.model import Profile
+from covtool.polling import poll
 from covtool.profileops import merge
 from covtool.run import Run
 from covtool.storage import Storage, check_key
 
 SHARDS = "shards/"
-#: Seconds between two looks at the store while shards are missing.
-POLL_SECONDS = 2.0
 _SHARD = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 _SHARD_SUFFIX = re.compile(r"-shard-?\d+$")
 
@@ -109,21 +107,20 @@ def wait_for_shards(
     """Look until every shard of the set has its marker, at most ``--shard-wait`` seconds;
     returns them, or refuses (``IncompleteError``) naming the ones still missing."""
     wait: float = run.config.get("shard_wait")
-    deadline = time.monotonic() + wait
     marker = run.config.get("marker_name")
     shards = [Shard(index, total) for index in range(1, total + 1)]
-    announced = False
-    while True:
+
+    def look() -> tuple[bool, list[Shard]]:
         missing = [s for s in shards if not store.exists(f"{directory}{s.name}/{marker}")]
-        left = deadline - time.monotonic()
-        if not missing:
-            return shards
-        if left <= 0:
-            raise IncompleteError(_incomplete(store, directory, total, missing, wait))
-        if not announced:
-            say(f"waiting up to {wait:g}s for shard {_names(missing)} in {store.url}/{directory}")
-            announced = True
-        time.sleep(min(POLL_SECONDS, left))
+        return not missing, missing
+
+    def waiting(missing: list[Shard]) -> None:
+        say(f"waiting up to {wait:g}s for shard {_names(missing)} in {store.url}/{directory}")
+
+    missing = poll(look, wait, waiting)
+    if missing:
+        raise IncompleteError(_incomplete(store, directory, total, missing, wait))
+    return shards
 
 
 def _incomplete(
