@@ -30,6 +30,7 @@ PERIODIC_JOB = "ci-shop-coverage-periodic"
 TOKEN = "ghp_e2e_covtool_bot_token"
 BOT = "covtool-bot"
 GCS_BROWSER = "https://storage.cloud.google.com/"
+EXAMPLES = Path(__file__).parents[1] / "examples"
 
 
 # -- the projects ----------------------------------------------------------------------------
@@ -45,6 +46,20 @@ class Project:
     args: tuple[str, ...]  # the job's own args in the Prow config, besides the common ones
     target: tuple[str, ...]  # what an unsharded job tests
     shard_targets: tuple[str, ...]  # what each of three shards tests
+
+
+def _files(root: Path) -> dict[str, str]:
+    """Every source file under ``root``, by its path relative to ``root``; what running
+    the example leaves (caches, hidden files, artifacts) is left out."""
+    left_out = {"__pycache__", "artifacts"}
+    return {
+        path.relative_to(root).as_posix(): path.read_text()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+        and not any(
+            part in left_out or part.startswith(".") for part in path.relative_to(root).parts
+        )
+    }
 
 
 GO_MOD = "module example.com/shop\n\ngo 1.19\n"
@@ -178,48 +193,8 @@ GO_PROJECT = Project(
     ),
 )
 
-PY_PYPROJECT = """[project]
-name = "shop"
-version = "0"
-
-[tool.pytest.ini_options]
-testpaths = ["tests"]
-
-[tool.coverage.run]
-source = ["shop"]
-"""
-PY_CART = """def total(prices):
-    result = 0
-    for price in prices:
-        result += price
-    return result
-
-
-def discount(amount, percent):
-    if percent <= 0:
-        return amount
-    if percent >= 100:
-        return 0
-    return amount - amount * percent // 100
-"""
-PY_CART_TEST = """from shop.cart import discount, total
-
-
-def test_total():
-    assert total([1, 2]) == 3
-    assert discount(100, 10) == 90
-"""
-PY_PAY = """def charge(amount):
-    if amount < 0:
-        return 0
-    return amount
-"""
-PY_PAY_TEST = """from shop.pay import charge
-
-
-def test_charge():
-    assert charge(5) == 5
-"""
+#: examples/pyshop/shop/pay.py, to which the first push adds ``refund``.
+PY_PAY = (EXAMPLES / "pyshop" / "shop" / "pay.py").read_text()
 PY_REFUND = """
 
 def refund(amount):
@@ -241,29 +216,9 @@ def test_refund():
     assert refund(-1) == 0
     assert refund(5) == 5
 """
-PY_SHIP = """def cost(kilos):
-    if kilos > 20:
-        return 50
-    return 5 + kilos
-"""
-PY_SHIP_TEST = """from shop.ship import cost
-
-
-def test_cost():
-    assert cost(1) == 6
-"""
 PY_PROJECT = Project(
-    main={
-        "pyproject.toml": PY_PYPROJECT,
-        ".gitattributes": "*_pb2.py linguist-generated=true\n",
-        "shop/__init__.py": "",
-        "shop/cart.py": PY_CART,
-        "shop/pay.py": PY_PAY,
-        "shop/ship.py": PY_SHIP,
-        "tests/test_cart.py": PY_CART_TEST,
-        "tests/test_pay.py": PY_PAY_TEST,
-        "tests/test_ship.py": PY_SHIP_TEST,
-    },
+    # The main branch is the README's example project, file for file.
+    main=_files(EXAMPLES / "pyshop") | {".gitattributes": "*_pb2.py linguist-generated=true\n"},
     push1={"shop/pay.py": PY_PAY + PY_REFUND, "shop/prices_pb2.py": PY_GENERATED},
     push2={"tests/test_refund.py": PY_REFUND_TEST},
     changed="shop/pay.py",
@@ -496,33 +451,48 @@ class Scenario:
 
 
 # -- the reference figures -------------------------------------------------------------------
-def go_file_lines(profile: Path) -> dict[str, tuple[set[int], set[int]]]:
-    """Per repository path, the executable lines and the covered ones, read straight from
-    a Go profile: a line is executable when a block with statements spans it, covered when
-    every such block ran."""
-    lines: dict[str, dict[int, bool]] = {}
+@dataclass(frozen=True)
+class GoBlock:
+    """One line of a Go profile: a block of a file (a repository path), its first and last
+    line, its statements and how often it ran."""
+
+    path: str
+    start: int
+    end: int
+    statements: int
+    count: int
+
+
+def go_blocks(profile: Path) -> list[GoBlock]:
+    """The blocks of a Go profile of the example module, read straight from its lines."""
+    blocks = []
     for row in profile.read_text().splitlines()[1:]:
         location, statements, count = row.rsplit(" ", 2)
         name, span = location.rsplit(":", 1)
         start, end = (int(part.split(".")[0]) for part in span.split(","))
         path = name.removeprefix("example.com/shop/")
-        if int(statements) == 0:
+        blocks.append(GoBlock(path, start, end, int(statements), int(count)))
+    return blocks
+
+
+def go_file_lines(profile: Path) -> dict[str, tuple[set[int], set[int]]]:
+    """Per repository path, the executable lines and the covered ones: a line is
+    executable when a block with statements spans it, covered when every such block ran."""
+    lines: dict[str, dict[int, bool]] = {}
+    for block in go_blocks(profile):
+        if block.statements == 0:
             continue
-        for line in range(start, end + 1):
-            ran = int(count) > 0
-            lines.setdefault(path, {})[line] = lines.get(path, {}).get(line, True) and ran
+        ran = lines.setdefault(block.path, {})
+        for line in range(block.start, block.end + 1):
+            ran[line] = ran.get(line, True) and block.count > 0
     return {p: (set(ls), {n for n, ran in ls.items() if ran}) for p, ls in lines.items()}
 
 
 def go_file_percent(profile: Path, path: str) -> float:
     """A file's statement coverage from a Go profile, as go's own tools count it."""
-    covered = total = 0
-    for row in profile.read_text().splitlines()[1:]:
-        location, statements, count = row.rsplit(" ", 2)
-        if location.rsplit(":", 1)[0] == f"example.com/shop/{path}":
-            total += int(statements)
-            covered += int(statements) if int(count) > 0 else 0
-    return 100 * covered / total
+    blocks = [block for block in go_blocks(profile) if block.path == path]
+    covered = sum(block.statements for block in blocks if block.count > 0)
+    return 100 * covered / sum(block.statements for block in blocks)
 
 
 def go_cover_total(profile: Path, env: Mapping[str, str], repo: Path) -> str:
