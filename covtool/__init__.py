@@ -5,11 +5,11 @@ This module is the public API. Plugins, the builtin ones included, import only f
 
 from covtool import layout, views
 from covtool.analysis import compare
-from covtool.buildinfo import html_url, job_name
+from covtool.buildinfo import build_commit, build_id, html_url, job_name
 from covtool.changes import diff_files, git_changes, hunks_from_patch, resolve_commit
 from covtool.config import Config, Parser, Setting
-from covtool.diff import Category, Diff, FileDelta, LineDiff
-from covtool.engine import open_store, parse_bytes, store_url
+from covtool.diff import Category, Diff, FileDelta, LineDiff, PreviousDiff
+from covtool.engine import builds_store_url, open_store, parse_bytes, store_url
 from covtool.errors import (
     CovtoolError,
     ExitCode,
@@ -42,6 +42,7 @@ from covtool.records import (
     ChangeSet,
     ChangeStatus,
     Hunk,
+    PreviousBuild,
     ProfileSource,
     RawProfile,
     Verdict,
@@ -79,6 +80,8 @@ __all__ = [
     "Parser",
     "PluginError",
     "PreconditionFailed",
+    "PreviousBuild",
+    "PreviousDiff",
     "Profile",
     "ProfileSource",
     "RawProfile",
@@ -94,6 +97,9 @@ __all__ = [
     "Verdict",
     "XmlStream",
     "__version__",
+    "build_commit",
+    "build_id",
+    "builds_store_url",
     "check_key",
     "compare",
     "diff_files",

@@ -91,6 +91,36 @@ def compare(base: Profile, head: Profile, sensitivity: float = 0.0) -> Diff:
     return analyse(base, head, None, sensitivity=sensitivity)
 
 
+def analyse_since(
+    previous: Profile,
+    head: Profile,
+    paths: Sequence[str],
+    push: Sequence[ChangedFile] | None,
+    sensitivity: float = 0.0,
+) -> tuple[FileDelta, ...]:
+    """Compare the files ``paths`` (a pull request's) of its ``previous`` build with ``head``.
+
+    ``push`` is git's diff between the two builds' commits: a file it lists is mapped
+    through its hunks (renames followed), a file it does not list is the same text in both,
+    line for line. Without it (a commit git does not have) only the files' totals are
+    compared. A file neither profile has is left out.
+    """
+    pushed = {f.path: f for f in push or ()}
+    planned = []
+    for path in paths:
+        if push is None:
+            item = Planned(path, path, "none", None)
+        elif path in pushed:
+            found = pushed[path]
+            hunks = None if found.binary else () if found.status == "added" else found.hunks
+            item = Planned(path, found.base_path, found.status, hunks)
+        else:
+            item = Planned(path, path, "none", ())
+        if item.path in head or item.base_path in previous:
+            planned.append(item)
+    return tuple(_deltas(planned, previous, head, sensitivity))
+
+
 # -- what to compare ---------------------------------------------------------------------------
 def _plan_changes(
     changes: ChangeSet,

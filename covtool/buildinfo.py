@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from covtool.engine import store_url
+from covtool.engine import builds_store_url
 from covtool.git import git
 from covtool.layout import ARTIFACTS, build_dir, pr_job_dir
 from covtool.model import Profile
@@ -48,14 +48,14 @@ def build_commit(run: Run) -> str | None:
 def html_url(run: Run) -> str | None:
     """Where this build's line-by-line HTML report is published, or None if unknown.
 
-    The ``html_url`` setting, else, in a Prow presubmit whose store is a GCS bucket, the
-    report in the build's artifacts as a browser opens it:
+    The ``html_url`` setting, else, in a Prow presubmit whose builds are stored in a GCS
+    bucket (``builds_store_url``), the report in the build's artifacts as a browser opens it:
     ``https://storage.cloud.google.com/BUCKET/pr-logs/pull/ORG_REPO/PR/JOB/BUILD/artifacts/line-cov.html``.
     """
     configured: str = run.config.get("html_url").strip()
     if configured:
         return configured
-    env, store = run.environ, store_url(run)
+    env, store = run.environ, builds_store_url(run)
     parts = (env.get("REPO_OWNER"), env.get("REPO_NAME"), env.get("PULL_NUMBER"))
     build = build_id(run)
     if not store.startswith("gs://") or not all(parts) or build is None:

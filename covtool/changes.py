@@ -67,6 +67,12 @@ def diff_files(root: Path, old: str, new: str | None = None) -> list[ChangedFile
     return parse_diff(git_output(root, *_DIFF_OPTIONS, old, *([new] if new else []), "--"))
 
 
+def diff_since(root: Path, old: str, head: str | None) -> list[ChangedFile]:
+    """The files and hunks from commit ``old`` to ``head``, or to the working tree (untracked
+    files included) when ``head`` is None; no merge-base is taken."""
+    return diff_files(root, old, head) if head else _working_tree_files(root, old)
+
+
 def _working_tree_files(root: Path, base: str) -> list[ChangedFile]:
     """``git diff BASE`` against the working tree, untracked files included.
 

@@ -599,10 +599,21 @@ def convert(
 def baseline_command(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Machine output.")] = False,
+    previous: Annotated[
+        bool,
+        typer.Option(
+            "--previous",
+            help="Show the pull request's previous build instead (locally: the branch's "
+            "previous run), which a presubmit also compares with.",
+        ),
+    ] = False,
 ) -> int:
     """Show which build would be the baseline, and why: every build looked at, newest first."""
 
     def work(run: Run) -> None:
+        if previous:
+            _show_previous(run, as_json)
+            return
         found = engine.load_baseline(run)
         totals = found.profile.totals()
         data = {
@@ -632,6 +643,32 @@ def baseline_command(
             print(f"  {build}: {verdict}")
 
     return _execute(ctx, None, work)
+
+
+def _show_previous(run: Run, as_json: bool) -> None:
+    """What the search for the previous build found, and every build it looked at."""
+    found = engine.find_previous(run)
+    if found is None:
+        raise UsageError("no plugin looks for previous builds (is the previous plugin blocked?)")
+    build = found.build
+    if as_json:
+        data = {
+            "build_id": build.build_id if build else None,
+            "commit": build.commit if build else None,
+            "location": build.location if build else None,
+            "missing": None if build else found.reason,
+            "first_run": found.first,
+            "examined": [{"build": b, "verdict": v} for b, v in found.examined],
+        }
+        print(json.dumps(data, indent=2))
+        return
+    if build is None:
+        print(f"no previous build: {found.reason}")
+    else:
+        print(f"previous build: {build.build_id} (commit {build.commit or 'unknown'})")
+        print(f"  at {build.location}")
+    for name, verdict in found.examined:
+        print(f"  {name}: {verdict}")
 
 
 def upload_command(

@@ -3,6 +3,7 @@
 ``covtool.analysis`` does the arithmetic; this module asks the plugins what changed
 (``covtool_changed_files``) and what to leave out (``covtool_ignore_files``), maps lines
 through the main branch's own changes when the baseline is older than the change's base,
+compares the pull request's files with its previous build too when one was looked for,
 and fires ``covtool_diff_computed``.
 """
 
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from covtool.analysis import analyse
-from covtool.changes import diff_files, resolve_commit
-from covtool.diff import Diff
+from covtool.analysis import analyse, analyse_since
+from covtool.changes import diff_files, diff_since, resolve_commit
+from covtool.diff import Diff, PreviousDiff
 from covtool.errors import UsageError
+from covtool.git import git
 from covtool.model import Profile
-from covtool.records import Baseline, ChangedFile, ChangeSet
+from covtool.records import Baseline, ChangedFile, ChangeSet, PreviousBuild
 from covtool.run import Run
 
 
@@ -48,8 +50,11 @@ def compare_profiles(
     head: Profile,
     changes: ChangeSet | None,
     baseline: Baseline | None = None,
+    previous: PreviousBuild | None = None,
 ) -> Diff:
-    """The comparison of ``base`` with ``head``, announced with ``covtool_diff_computed``."""
+    """The comparison of ``base`` with ``head``, announced with ``covtool_diff_computed``;
+    with ``previous`` (the answer of the search for the pull request's previous build), the
+    comparison with that build too."""
     drift, notes = main_branch_drift(run, changes, baseline.commit if baseline else None)
     diff = analyse(
         base,
@@ -62,8 +67,44 @@ def compare_profiles(
     )
     notes = (*(changes.notes if changes else ()), *notes)
     diff = dataclasses.replace(diff, notes=notes, baseline=baseline)
+    if previous is not None:
+        diff = dataclasses.replace(diff, previous=since_previous(run, diff, head, previous))
     run.hook.covtool_diff_computed(diff=diff, run=run)
     return diff
+
+
+def since_previous(run: Run, diff: Diff, head: Profile, found: PreviousBuild) -> PreviousDiff:
+    """How the files of ``diff`` (the pull request's) moved since its previous build.
+
+    Lines are mapped through ``git diff PREVIOUS HEAD`` when git has both commits (a
+    force-pushed previous commit too: the diff of two commits needs no common history);
+    otherwise only each file's totals are compared.
+    """
+    build = found.build
+    if build is None:
+        return PreviousDiff(found)
+    head_ref = diff.changes.head if diff.changes else None  # None: the working tree
+    known = resolve_commit(run.repository, build.commit) if build.commit else None
+    push = diff_since(run.repository, known, head_ref) if known else None
+    paths = [f.path for f in diff.files]
+    files = analyse_since(build.profile, head, paths, push, run.config.get("sensitivity"))
+    ancestor = is_ancestor(run, build.commit, known, head_ref or "HEAD")
+    return PreviousDiff(
+        found, files, build.profile.totals(), head.totals(), ancestor, push is not None
+    )
+
+
+def is_ancestor(run: Run, commit: str | None, known: str | None, head: str) -> bool | None:
+    """Whether ``commit`` is in the history of ``head``; None when git cannot tell.
+
+    A commit this clone does not have is not in the history of its ``HEAD`` unless the clone
+    is shallow (then nobody can tell).
+    """
+    if known is not None:
+        return git(run.repository, "merge-base", "--is-ancestor", known, head) is not None
+    if not commit or git(run.repository, "rev-parse", "--is-shallow-repository") != "false":
+        return None
+    return False
 
 
 def main_branch_drift(

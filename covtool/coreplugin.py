@@ -83,6 +83,20 @@ def covtool_addoption(parser: Parser) -> None:
         help="The original tool's name for the store: a GCS bucket (gs:// optional).",
     )
     parser.addoption(
+        "presubmit_store",
+        default="",
+        help="Store of this job's own earlier builds, for the comparison with the previous "
+        "push: in Prow, a presubmit's builds (default: the baseline's store); outside Prow, "
+        "the recorded local runs (default: .covtool/store in the repository).",
+    )
+    parser.addoption(
+        "record_local_runs",
+        type="bool",
+        default=True,
+        help="Record each local covtool run made on a branch in the local store "
+        "(branches/BRANCH/JOB/), so that the next run on the branch says what changed since.",
+    )
+    parser.addoption(
         "pr_path_pattern",
         default=DEFAULT_PR_PATTERN,
         help="Directory of a presubmit job's builds; {org}, {repo}, {pr} and {job} are "

@@ -14,7 +14,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from covtool.model import Totals
-from covtool.records import Baseline, ChangeSet
+from covtool.records import Baseline, ChangeSet, PreviousBuild
 
 #: How the coverage of a file moved: ``unchanged`` when it moved by less than the sensitivity.
 FileStatus = Literal["added", "deleted", "changed", "unchanged"]
@@ -150,6 +150,43 @@ class FileDelta:
 
 
 @dataclass(frozen=True)
+class PreviousDiff:
+    """How coverage moved since the pull request's previous build (locally: the branch's
+    previous run), or why that is not known.
+
+    ``found`` is the search's answer: the earlier build, or the reason there is none.
+    ``files`` compares each file of the main comparison (the files the pull request touches)
+    with the previous build's; ``old_totals`` and ``new_totals`` are the whole profiles'.
+    ``ancestor`` says whether the previous commit is in the history of this one (False: the
+    branch was rewritten, as by a force-push; None: git cannot tell). ``mapped`` says whether
+    lines were lined up through git's diff of the two commits; without it only the files'
+    totals are compared.
+    """
+
+    found: PreviousBuild
+    files: tuple[FileDelta, ...] = ()
+    old_totals: Totals | None = None
+    new_totals: Totals | None = None
+    ancestor: bool | None = None
+    mapped: bool = False
+
+    @property
+    def build(self) -> Baseline | None:
+        """The previous build compared with; None when there is none."""
+        return self.found.build
+
+    @property
+    def commit(self) -> str | None:
+        """The previous build's commit, when known."""
+        return self.found.build.commit if self.found.build else None
+
+    @property
+    def delta(self) -> float | None:
+        """The change of the overall figure since the previous build, in percentage points."""
+        return percent_delta(self.old_totals, self.new_totals)
+
+
+@dataclass(frozen=True)
 class Diff:
     """The comparison of a baseline profile with a head profile.
 
@@ -158,7 +195,8 @@ class Diff:
     are files the change did not touch whose coverage moved anyway. ``ignored`` maps the
     files left out to the reason. ``changes`` is the change set used, if any; ``notes``
     say what the comparison had to work around; ``baseline`` is the build the base profile
-    came from, when it came from a store.
+    came from, when it came from a store. ``previous`` is the comparison with the pull
+    request's previous build, when a workflow looked for one.
     """
 
     files: tuple[FileDelta, ...]
@@ -170,6 +208,7 @@ class Diff:
     sensitivity: float = 0.0
     notes: tuple[str, ...] = ()
     baseline: Baseline | None = None
+    previous: PreviousDiff | None = None
 
     @property
     def delta(self) -> float | None:

@@ -11,11 +11,11 @@ import tempfile
 from collections.abc import Mapping, Sequence, Set
 from pathlib import Path
 
-from covtool.errors import InputError, UsageError
+from covtool.errors import CovtoolError, InputError, UsageError
 from covtool.model import Profile
 from covtool.paths import place_profile
 from covtool.profileops import merge
-from covtool.records import Baseline, ProfileSource
+from covtool.records import Baseline, PreviousBuild, ProfileSource
 from covtool.reporting import Artifact, Report, ReportFormat, write_atomic
 from covtool.run import Run
 from covtool.storage import DEFAULT_STORE, Storage
@@ -60,6 +60,16 @@ def store_url(run: Run) -> str:
     return url
 
 
+def builds_store_url(run: Run) -> str:
+    """Where this job's own earlier builds are: ``--presubmit-store``, else, in Prow, the
+    baseline's store (a presubmit's builds are usually in the postsubmit's bucket), else ""
+    (the local store in the repository: a laptop never records its runs elsewhere unasked)."""
+    url: str = run.config.get("presubmit_store")
+    if url or not run.environ.get("JOB_TYPE"):
+        return url
+    return store_url(run)
+
+
 def open_store(run: Run, url: str) -> Storage:
     """The store at ``url``; an empty URL is the local store in the repository."""
     url = url or str(run.repository / DEFAULT_STORE)
@@ -78,6 +88,22 @@ def load_baseline(run: Run) -> Baseline:
     baseline = dataclasses.replace(baseline, profile=placed)
     run.hook.covtool_baseline_loaded(baseline=baseline, run=run)
     return baseline
+
+
+def find_previous(run: Run) -> PreviousBuild | None:
+    """The pull request's previous build (``covtool_find_previous_build``) with repository
+    paths, or why there is none; None when no plugin looks for one.
+
+    Never fails the run: an error on the way (the store cannot be read) becomes the reason.
+    """
+    try:
+        found: PreviousBuild | None = run.hook.covtool_find_previous_build(run=run)
+        if found is None or found.build is None:
+            return found
+        profile = place_paths(run, found.build.profile, found.build.location)
+    except CovtoolError as error:
+        return PreviousBuild(None, f"the previous build could not be looked up: {error}")
+    return dataclasses.replace(found, build=dataclasses.replace(found.build, profile=profile))
 
 
 def place_paths(run: Run, profile: Profile, name: str) -> Profile:

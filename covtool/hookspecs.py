@@ -30,7 +30,14 @@ if TYPE_CHECKING:
     from covtool.diff import Diff
     from covtool.errors import ExitCode
     from covtool.model import Profile
-    from covtool.records import Baseline, ChangeSet, ProfileSource, RawProfile, Verdict
+    from covtool.records import (
+        Baseline,
+        ChangeSet,
+        PreviousBuild,
+        ProfileSource,
+        RawProfile,
+        Verdict,
+    )
     from covtool.reporting import Artifact, Report, ReportFormat
     from covtool.run import Run
     from covtool.storage import Storage
@@ -177,6 +184,24 @@ def covtool_baseline_loaded(baseline: Baseline, run: Run) -> None:
     """
 
 
+@hookspec(firstresult=True)
+def covtool_find_previous_build(run: Run) -> PreviousBuild | None:
+    """Find the pull request's previous build: the newest healthy earlier build of this job
+    for the same pull request whose commit is not this one (locally: the branch's previous
+    recorded run), so that a presubmit can say what the latest push alone changed.
+
+    Called by the presubmit and local workflows after the baseline is loaded. The build's
+    profile is read with repository paths placed by covtool afterwards, as a baseline's is.
+
+    :param run: the current run.
+
+    Return value (firstresult): the first ``PreviousBuild`` returned wins: the build found,
+    or the reason there is none (``first run for this PR``). None from every plugin means
+    no comparison with a previous build is made. A ``CovtoolError`` raised here (storage
+    unreachable) becomes the reason; it never fails the run.
+    """
+
+
 # ---------------------------------------------------------------------------------------
 # diff: what the change touched, and how coverage moved
 # ---------------------------------------------------------------------------------------
@@ -222,7 +247,9 @@ def covtool_diff_computed(diff: Diff, run: Run) -> None:
     Called once per comparison, before the gate and the reports.
 
     :param diff: per-file old and new totals and deltas, patch coverage, lost and gained
-        lines, files whose coverage moved without a change, and what was left out.
+        lines, files whose coverage moved without a change, and what was left out; in a
+        presubmit, also the comparison with the pull request's previous build
+        (``diff.previous``).
     :param run: the current run.
 
     Return value: ignored.

@@ -1,14 +1,16 @@
 """``covtool run``: the whole job, its steps chosen by the job's type.
 
 ========== =================================================================================
-presubmit  tests → baseline → compare with the PR's files → comment, page, markdown, junit
-           into the artifacts → comment and status published → marker → gate's exit code
+presubmit  tests → baseline → the PR's previous build → compare with the PR's files →
+           comment, page, markdown, junit into the artifacts → comment and status
+           published → marker → gate's exit code
 postsubmit tests → profile and ``covtool.json`` (and ``--reports``) → marker, last
 periodic   tests → junit (TestGrid) and json per file (and ``--reports``) → marker, last
 batch      as postsubmit, but never a marker: a batch of pulls is no baseline
-local      tests → the local store's newest healthy build of the base branch → compare
-           with git → table on the terminal, ``line-cov.html`` → marker → gate's exit code;
-           ``--save-baseline`` then records the run as a local postsubmit build
+local      tests → the local store's newest healthy build of the base branch → the
+           branch's previous run → compare with git → table on the terminal,
+           ``line-cov.html`` → marker → the run recorded for its branch → gate's exit
+           code; ``--save-baseline`` also records the run as a local postsubmit build
 ========== =================================================================================
 
 ``--shard I/N`` replaces everything after the tests with storing the shard; ``--merge-shards
@@ -19,25 +21,29 @@ end with exit code 2 after everything else; otherwise the gate decides.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from covtool import engine, prow, shards
+from covtool import engine, layout, prow, shards
 from covtool.buildinfo import build_commit, job_name
 from covtool.comparison import changed_files, compare_profiles
 from covtool.diff import Diff
 from covtool.errors import ExitCode, InputError, UsageError
 from covtool.gate import evaluate_gate
+from covtool.git import git
 from covtool.layout import build_ids, job_dir
 from covtool.model import Profile
 from covtool.presubmit import PAGE_FORMAT, comment_formats, judge
 from covtool.profiling import Measured, mark_complete, measure, record
-from covtool.records import Baseline, RawProfile, Verdict
+from covtool.records import Baseline, PreviousBuild, RawProfile, Verdict
 from covtool.reporting import Report, write_atomic
 from covtool.run import Run
 from covtool.steps import Steps
+from covtool.storage import Storage
 from covtool.upload import Destination, upload
 
 #: What each job type writes into the artifacts besides the profile and ``covtool.json``.
@@ -65,6 +71,7 @@ class JobState:
     measured: Measured | None = None
     new: Profile | None = None
     baseline: Baseline | None = None
+    previous: PreviousBuild | None = None
     diff: Diff | None = None
     verdicts: tuple[Verdict, ...] = ()
     codes: list[ExitCode] = field(default_factory=list)
@@ -117,6 +124,7 @@ def plan_steps(run: Run, job: prow.Job, options: RunOptions) -> list[Step]:
         return [
             first,
             ("find the baseline", baseline_step),
+            ("find the PR's previous build", previous_step),
             ("compare with the baseline", compare_step),
             ("write the reports and tell the pull request", presubmit_report_step),
             ("mark the build complete", marker_step),
@@ -126,10 +134,14 @@ def plan_steps(run: Run, job: prow.Job, options: RunOptions) -> list[Step]:
         plan = [
             first,
             ("find the local baseline", local_baseline_step),
+            ("find the branch's previous run", previous_step),
             ("compare with the baseline", compare_step),
             ("report", local_report_step),
             ("mark the build complete", marker_step),
         ]
+        branch = current_branch(run)
+        if branch and run.config.get("record_local_runs"):
+            plan += [(f"record the run for branch {branch}", record_run_step(branch))]
         plan += [("save as a local baseline", save_baseline_step)] if options.save_baseline else []
         return [*plan, ("judge", gate_step)]
     own = PERIODIC_REPORTS if job.type == prow.PERIODIC else ()
@@ -257,14 +269,32 @@ def _say_baseline(state: JobState) -> None:
     state.steps.say(f"baseline: build {found.build_id} ({commit}{behind}) at {found.location}")
 
 
+def previous_step(run: Run, state: JobState) -> None:
+    """The pull request's previous build (locally: the branch's previous run), or why
+    there is none; never an error."""
+    state.previous = engine.find_previous(run)
+    found = state.previous
+    if found is None:
+        state.steps.say("no plugin looks for previous builds")
+    elif found.build is None:
+        state.steps.say(f"no comparison with a previous build: {found.reason}")
+    else:
+        commit = (found.build.commit or "unknown commit")[:12]
+        state.steps.say(
+            f"previous build: {found.build.build_id} ({commit}) at {found.build.location}"
+        )
+
+
 def compare_step(run: Run, state: JobState) -> None:
-    """Per file old, new and delta over the change's files; the gate's verdicts."""
+    """Per file old, new and delta over the change's files, also since the previous build;
+    the gate's verdicts."""
     measured = state.measurement
     state.new = engine.place_paths(run, measured.profile, str(measured.path))
     if state.baseline is None:
         return
     changes = changed_files(run)
-    state.diff = compare_profiles(run, state.baseline.profile, state.new, changes, state.baseline)
+    base = state.baseline
+    state.diff = compare_profiles(run, base.profile, state.new, changes, base, state.previous)
     state.verdicts = evaluate_gate(run, state.diff)
 
 
@@ -337,13 +367,42 @@ def save_baseline_step(run: Run, state: JobState) -> None:
     """Record the artifacts as the next build of the local postsubmit job."""
     store = engine.open_store(run, engine.store_url(run))
     job = job_name(run)
-    directory = job_dir(job)
-    _, prefixes = store.list(directory)
-    ids, _ = build_ids(prefixes, directory)
-    build = str(int(ids[0]) + 1 if ids else 1)
+    build = _next_build(store, job_dir(job))
     destination = Destination(job, build)
     keys = upload(run, state.artifacts, destination, store.url)
     run.outcome(f"saved build {build} of {job} in {store.url} ({len(keys)} objects)")
+
+
+def current_branch(run: Run) -> str | None:
+    """The branch checked out; None on a detached HEAD or outside git."""
+    return git(run.root, "symbolic-ref", "--quiet", "--short", "HEAD") or None
+
+
+def record_run_step(branch: str) -> Callable[[Run, JobState], None]:
+    """Record the run's profile, ``covtool.json`` and marker as the next local run of the
+    branch, so that the next run on it can say what changed since."""
+
+    def step(run: Run, state: JobState) -> None:
+        measured = state.measurement
+        names = [measured.path.name, measured.names["metadata_name"], measured.names["marker_name"]]
+        store = engine.open_store(run, engine.builds_store_url(run))
+        job = job_name(run)
+        build = _next_build(store, layout.branch_job_dir(branch, job))
+        with tempfile.TemporaryDirectory(prefix="covtool-run-") as scratch:
+            for name in names:
+                if (state.artifacts / name).is_file():
+                    shutil.copy2(state.artifacts / name, Path(scratch) / name)
+            upload(run, Path(scratch), Destination(job, build, branch=branch), store.url)
+        run.outcome(f"recorded run {build} of branch {branch} in {store.url}")
+
+    return step
+
+
+def _next_build(store: Storage, directory: str) -> str:
+    """The build id after the newest under ``directory`` (1 for the first)."""
+    _, prefixes = store.list(directory)
+    ids, _ = build_ids(prefixes, directory)
+    return str(int(ids[0]) + 1 if ids else 1)
 
 
 def gate_step(run: Run, state: JobState) -> None:

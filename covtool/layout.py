@@ -3,15 +3,19 @@
     logs/<job>/<build>/started.json, finished.json, artifacts/…   periodic and postsubmit
     logs/<job>/latest-build.txt                                    the newest build id
     pr-logs/pull/<org>_<repo>/<pr>/<job>/<build>/…                presubmit builds
+    branches/<branch>/<job>/<build>/…                              local runs of a branch
 
-Every store (GCS bucket, local directory) uses it, so a presubmit reads what Prow's own
-uploader wrote for a postsubmit job. Some deployments (kubernetes/kubernetes itself) drop
-``<org>_<repo>`` for their default repository: the presubmit pattern is a setting.
+The last is covtool's own: a local run records itself there, so that the next run on the
+branch can say what changed since. Every store (GCS bucket, local directory) uses the
+layout, so a presubmit reads what Prow's own uploader wrote for a postsubmit job. Some
+deployments (kubernetes/kubernetes itself) drop ``<org>_<repo>`` for their default
+repository: the presubmit pattern is a setting.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import quote
 
 LATEST_BUILD = "latest-build.txt"
 STARTED = "started.json"
@@ -29,6 +33,12 @@ def job_dir(job: str) -> str:
 def pr_job_dir(pattern: str, org: str, repo: str, pr: int | str, job: str) -> str:
     """The directory of a presubmit job for one pull request (a ``/`` in a repo becomes ``_``)."""
     return pattern.format(org=org, repo=repo.replace("/", "_"), pr=pr, job=job).strip("/") + "/"
+
+
+def branch_job_dir(branch: str, job: str) -> str:
+    """The directory of a job's local runs on one branch; the branch name is percent-encoded
+    (``feature/x`` becomes ``feature%2Fx``), so it is one level whatever it contains."""
+    return f"branches/{quote(branch, safe='')}/{job}/"
 
 
 def build_dir(job_directory: str, build: str) -> str:

@@ -39,6 +39,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("covtool-json-format", "covtool_plugins.formats.covjson"),
     ("local-storage", "covtool_plugins.storage.local"),
     ("baseline", "covtool_plugins.baseline"),
+    ("previous", "covtool_plugins.previous"),
     ("gcs-storage", "covtool_plugins.storage.gcs"),
     ("github", "covtool_plugins.github.plugin"),
     ("git-changes", "covtool_plugins.changes.git"),

@@ -89,6 +89,24 @@ class Baseline:
     examined: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class PreviousBuild:
+    """What the search for a pull request's previous build found (locally: the branch's
+    previous run).
+
+    ``build`` is the newest healthy earlier build of another commit, read the way a
+    baseline is (its profile, id, commit and where it is); None when there is none, and then
+    ``reason`` says why. ``first`` is True when this is the first commit of the pull request
+    (or branch) to be built at all. ``examined`` lists each build looked at, newest first,
+    with the verdict on it.
+    """
+
+    build: Baseline | None
+    reason: str = ""
+    first: bool = False
+    examined: tuple[tuple[str, str], ...] = ()
+
+
 class Hunk(NamedTuple):
     """One run of changed lines, as a diff without context states it:
     ``@@ -old_start,old_count +new_start,new_count @@``.

@@ -33,14 +33,18 @@ LATEST_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class Destination:
-    """Where a build goes: a postsubmit/periodic job, or one pull request's presubmit job."""
+    """Where a build goes: a postsubmit/periodic job, one pull request's presubmit job, or
+    the local runs of one branch."""
 
     job: str
     build: str
     pr: int | None = None
     repository: str = ""  # org/repo, for presubmits
+    branch: str | None = None  # a local run's branch
 
     def job_directory(self, pattern: str) -> str:
+        if self.branch is not None:
+            return layout.branch_job_dir(self.branch, self.job)
         if self.pr is None:
             return layout.job_dir(self.job)
         org, _, repo = self.repository.partition("/")

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 from urllib.parse import quote
 
-from covtool.diff import Diff, FileDelta
+from covtool.diff import Diff, FileDelta, PreviousDiff
 from covtool.model import Profile, Totals
 from covtool.records import Verdict
 
@@ -181,10 +181,12 @@ _BLOCK_START = re.compile(r"^([#+=-]|\d+(?=[.)]))")
 _BACKTICK_RUNS = re.compile(r"`+")
 
 
-def escape_markdown(text: str) -> str:
+def escape_markdown(text: str, inline: bool = False) -> str:
     """Text that shows as itself in GitHub markdown: in a table cell, a list item or a
-    paragraph."""
+    paragraph; ``inline`` text follows other text on its line, so it starts no block."""
     text = " ".join(text.splitlines()).translate(_MARKDOWN_SPECIAL)
+    if inline:
+        return text
     return _BLOCK_START.sub(lambda m: "\\" + m[0] if not m[0].isdigit() else m[0] + "\\", text)
 
 
@@ -199,6 +201,46 @@ def code_span(text: str) -> str:
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+# -- the comparison with the previous build ------------------------------------------------------
+def previous_summary(previous: PreviousDiff) -> str:
+    """The overall change since the pull request's previous build as one line of plain text
+    (``+1.8% since abc1234 (build 2001)``), or why it is not known (``first run for this
+    PR``)."""
+    found = previous.found
+    if found.build is None:
+        return found.reason if found.first else f"not known: {found.reason}"
+    delta = previous.delta
+    figure = "no coverage to compare" if delta is None else f"{delta:+.1f}%"
+    if figure in ("+0.0%", "-0.0%"):
+        figure = "no change"
+    build = found.build.build_id
+    since = f"{previous.commit[:7]} (build {build})" if previous.commit else f"build {build}"
+    return f"{figure} since {since}"
+
+
+def previous_caveat(previous: PreviousDiff) -> str | None:
+    """What a reader must know about the comparison with the previous build: that its
+    commit is no longer in this one's history (a force-push), or that git does not have it
+    and only files' totals were compared; None when neither."""
+    if previous.build is None:
+        return None
+    commit = (previous.commit or "its commit")[:7]
+    totals_only = f"git does not have {commit}, so files are compared by their totals only"
+    if previous.ancestor is False:
+        rewritten = (
+            f"{commit} is not an ancestor of this commit: the branch's history was "
+            "rewritten (a force-push) since that build"
+        )
+        return rewritten if previous.mapped else f"{rewritten}; {totals_only}"
+    return None if previous.mapped else totals_only
+
+
+def previous_deltas(diff: Diff) -> dict[str, FileDelta]:
+    """Each file's comparison with the previous build, by path; empty without one."""
+    previous = diff.previous
+    return {} if previous is None else {f.path: f for f in previous.files}
 
 
 # -- the pull request comment and commit status --------------------------------------------------

@@ -3,7 +3,8 @@ into a GCS bucket (on the emulator), and a pull request on the GitHub-shaped ser
 
 A ``Project`` is a small repository in one language: its main branch, a first push to a
 pull request (a function no test runs, and a generated file that ``.gitattributes`` leaves
-out) and a second push (the test). A ``Scenario`` runs ``covtool run`` as each Prow job
+out), a second push (the test) and a third that rewrites the branch: a force-push of one
+commit on main, Refund with its lines moved and without its test. A ``Scenario`` runs ``covtool run`` as each Prow job
 would, in the checkout of the right commit, and uploads what a job leaves in
 ``$ARTIFACTS`` the way Prow's sidecar does: ``started.json``, the artifacts,
 ``finished.json``, then ``latest-build.txt``.
@@ -41,6 +42,7 @@ class Project:
     main: Mapping[str, str]
     push1: Mapping[str, str]
     push2: Mapping[str, str]
+    push3: Mapping[str, str]  # one commit on main, not on push2: the branch force-pushed
     changed: str  # the file the pull request changes (and the comment reports)
     generated: str  # the generated file it adds, which .gitattributes leaves out
     args: tuple[str, ...]  # the job's own args in the Prow config, besides the common ones
@@ -148,6 +150,8 @@ func TestRefund(t *testing.T) {
 	}
 }
 """
+#: The third push's pay.go: Refund again, below a new comment that moves every line.
+GO_PAY_REWRITTEN = "// Package pay charges and refunds.\n" + GO_PAY + GO_REFUND
 GO_SHIP = """package ship
 
 // Cost of shipping a parcel.
@@ -181,6 +185,7 @@ GO_PROJECT = Project(
     },
     push1={"pkg/pay/pay.go": GO_PAY + GO_REFUND, "pkg/pay/zz_generated.deepcopy.go": GO_GENERATED},
     push2={"pkg/pay/refund_test.go": GO_REFUND_TEST},
+    push3={"pkg/pay/pay.go": GO_PAY_REWRITTEN, "pkg/pay/zz_generated.deepcopy.go": GO_GENERATED},
     changed="pkg/pay/pay.go",
     generated="pkg/pay/zz_generated.deepcopy.go",
     # The original tool's flags, verbatim.
@@ -216,11 +221,14 @@ def test_refund():
     assert refund(-1) == 0
     assert refund(5) == 5
 """
+#: The third push's pay.py: refund again, below a new comment that moves every line.
+PY_PAY_REWRITTEN = "# Charges and refunds.\n" + PY_PAY + PY_REFUND
 PY_PROJECT = Project(
     # The main branch is the README's example project, file for file.
     main=_files(EXAMPLES / "pyshop") | {".gitattributes": "*_pb2.py linguist-generated=true\n"},
     push1={"shop/pay.py": PY_PAY + PY_REFUND, "shop/prices_pb2.py": PY_GENERATED},
     push2={"tests/test_refund.py": PY_REFUND_TEST},
+    push3={"shop/pay.py": PY_PAY_REWRITTEN, "shop/prices_pb2.py": PY_GENERATED},
     changed="shop/pay.py",
     generated="shop/prices_pb2.py",
     args=("--runner=pytest",),
@@ -236,15 +244,18 @@ PY_PROJECT = Project(
 # -- the repository --------------------------------------------------------------------------
 @dataclass
 class Commits:
-    """The commits of the repository: main, and the pull request's two pushes."""
+    """The commits of the repository: main, and the pull request's three pushes (the
+    third on a rewritten branch)."""
 
     main: str
     push1: str
     push2: str
+    push3: str
 
 
 def make_repository(root: Path, project: Project) -> Commits:
-    """The project as a git repository: main, then the pull request's branch."""
+    """The project as a git repository: main, then the pull request's branch, then the
+    branch rewritten (``refund-v2``, one commit on main)."""
     root.mkdir(parents=True, exist_ok=True)
     git(root, "init", "-q", "-b", "main")
     _write(root, project.main)
@@ -254,8 +265,11 @@ def make_repository(root: Path, project: Project) -> Commits:
     push1 = commit(root, "Refund, and the generated deep copy")
     _write(root, project.push2)
     push2 = commit(root, "Test Refund")
+    git(root, "checkout", "-q", "-b", "refund-v2", main)
+    _write(root, project.push3)
+    push3 = commit(root, "Refund, rewritten, its test dropped")
     git(root, "checkout", "-q", "main")
-    return Commits(main, push1, push2)
+    return Commits(main, push1, push2, push3)
 
 
 def _write(root: Path, files: Mapping[str, str]) -> None:
@@ -429,9 +443,9 @@ class Scenario:
         if done.artifacts.is_dir():
             directory = f"pr-logs/pull/{ORG}_{REPO}/{PR}/{job}/{build}/"
             refs = f"main:{self.commits.main},{PR}:{sha}"
-            self.bucket.upload_build(
-                directory, done.artifacts, done.result.exit_code in (0, 1), refs
-            )
+            # Prow's finished.json says the job failed whenever covtool exits non-zero,
+            # a failing gate included.
+            self.bucket.upload_build(directory, done.artifacts, done.result.exit_code == 0, refs)
         return done
 
     def periodic(self, build: str, *args: str) -> JobRun:

@@ -3,7 +3,9 @@
 It keeps the original tool's comment — its header, its table (``File | Old Coverage | New
 Coverage | Delta``, ``%.1f%%``, ``Does not exist`` for a new file, the delta without a sign
 for gains) and its re-run line — and adds the overall and patch coverage, the lines no test
-ran, the lines that lost coverage, the gate's verdicts and the baseline used. Each file links
+ran, the lines that lost coverage, the gate's verdicts and the baseline used; in a presubmit,
+also the change since the pull request's previous build, overall and per file (a column
+that appears only when there is such a build). Each file links
 to its ``#fileN`` anchor in the build's line-by-line HTML when that has a URL
 (``covtool.html_url``). A hidden marker line identifies the comment of this job, so a
 publisher can find and update it.
@@ -32,6 +34,7 @@ from covtool import (
     Diff,
     FileDelta,
     Parser,
+    PreviousDiff,
     Report,
     ReportFormat,
     Run,
@@ -224,8 +227,11 @@ class CommentContext:
     def __init__(self, report: Report, diff: Diff, run: Run) -> None:
         job, url = job_name(run), html_url(run)
         anchors = views.anchor_indices(diff)
+        since = views.previous_deltas(diff)
         self.files = views.table_files(diff)
-        self.row_of = {f.path: _row(f, url, anchors.get(f.path)) for f in self.files}
+        self.row_of = {
+            f.path: _row(f, url, anchors.get(f.path), since.get(f.path)) for f in self.files
+        }
         # Lowest new coverage first: what a shortened table keeps.
         self.ranked = sorted(self.files, key=lambda f: (_ratio(f.new), f.path))
         self.lists = {
@@ -250,6 +256,7 @@ class CommentContext:
             "notes": list(diff.notes),
             "gate": _gate(report.verdicts),
             "baseline": _baseline(diff),
+            "previous": _previous(diff.previous),
         }
 
     def row_count(self) -> int:
@@ -272,11 +279,15 @@ class CommentContext:
         return variables
 
 
-def _row(delta: FileDelta, url: str | None, anchor: int | None) -> dict[str, Any]:
-    """A table row that links to the file's anchor in the HTML, when it has one."""
+def _row(
+    delta: FileDelta, url: str | None, anchor: int | None, since: FileDelta | None
+) -> dict[str, Any]:
+    """A table row that links to the file's anchor in the HTML, when it has one, with its
+    change since the previous build."""
     row = _plain_row(delta)
     if url and anchor is not None:
         row["link"] = safe(f"{_url(url)}#file{anchor}")
+    row["since"] = safe(views.format_delta(since) if since else "")
     return row
 
 
@@ -366,6 +377,20 @@ def _baseline(diff: Diff) -> dict[str, Any] | None:
         "commit": _short(baseline.commit),
         "behind": baseline.commits_behind,
         "location": baseline.location,
+    }
+
+
+def _previous(previous: PreviousDiff | None) -> dict[str, Any] | None:
+    """The line on the previous build, and whether the table has its column (only when
+    there is a build to compare with)."""
+    if previous is None:
+        return None
+    caveat = views.previous_caveat(previous)
+    return {
+        # Both follow other text on their line: escaped, but never taken for a list item.
+        "text": safe(views.escape_markdown(views.previous_summary(previous), inline=True)),
+        "caveat": safe(views.escape_markdown(caveat, inline=True)) if caveat else None,
+        "column": previous.build is not None,
     }
 
 

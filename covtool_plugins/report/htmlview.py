@@ -300,7 +300,7 @@ def page_paths(report: Report) -> list[str]:
 # -- the summary header ------------------------------------------------------------------------
 def summary(report: Report, generated: str) -> dict[str, Any]:
     """The header's figures: totals, and with a comparison the baseline, the change, the
-    patch coverage and the gate."""
+    patch coverage, the change since the previous build and the gate."""
     diff = report.diff
     totals = diff.new_totals if diff else report.profile.totals()
     found: dict[str, Any] = {
@@ -329,6 +329,12 @@ def _comparison(diff: Diff, verdicts: Sequence[Verdict] | None) -> dict[str, Any
             "commit": (baseline.commit or "")[:12],
             "behind": baseline.commits_behind,
             "location": baseline.location,
+        },
+        "previous": None
+        if diff.previous is None
+        else {
+            "text": views.previous_summary(diff.previous),
+            "caveat": views.previous_caveat(diff.previous),
         },
         "verdicts": list(verdicts or ()),
         "gate_failed": any(v.blocking for v in verdicts or ()),

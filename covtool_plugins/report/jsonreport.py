@@ -23,6 +23,7 @@ from covtool import (
     Artifact,
     Diff,
     FileDelta,
+    PreviousDiff,
     Profile,
     Report,
     ReportFormat,
@@ -86,6 +87,7 @@ def diff_data(diff: Diff, head: Profile) -> dict[str, Any]:
         if changes is None
         else {"source": changes.source, "base": changes.base, "head": changes.head},
         "baseline": _baseline(diff),
+        "previous": _previous(diff.previous, branches),
         "files": {f.path: _file(f, branches) for f in diff.files},
         "indirect": {f.path: _file(f, branches) for f in diff.indirect},
         "ignored": diff.ignored,
@@ -128,4 +130,26 @@ def _baseline(diff: Diff) -> dict[str, Any] | None:
         "commit": found.commit,
         "location": found.location,
         "commits_behind": found.commits_behind,
+    }
+
+
+def _previous(previous: PreviousDiff | None, branches: bool) -> dict[str, Any] | None:
+    if previous is None:
+        return None
+    found = previous.found
+    build = found.build
+    return {
+        "build": build.build_id if build else None,
+        "commit": build.commit if build else None,
+        "location": build.location if build else None,
+        "missing": None if build else found.reason,
+        "first_run": found.first,
+        "ancestor": previous.ancestor,
+        "lines_mapped": previous.mapped,
+        "totals": {
+            "old": _side(previous.old_totals, branches),
+            "new": _side(previous.new_totals, branches),
+            "delta": previous.delta,
+        },
+        "files": {f.path: _file(f, branches) for f in previous.files},
     }

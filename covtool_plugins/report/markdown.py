@@ -62,6 +62,9 @@ def diff_markdown(report: Report) -> str:
     delta = "" if d.delta is None else f"{d.delta:+.1f}"
     old, new = views.format_side(d.old_totals), views.format_side(d.new_totals)
     lines = [f"**Coverage: {old} → {new}** ({delta or 'no change'})"]
+    if d.previous is not None:
+        since = views.escape_markdown(views.previous_summary(d.previous), inline=True)
+        lines.append(f"\n**Since the last push:** {since}")
     if d.patch is not None:
         lines.append(
             f"\n**Patch coverage: {views.format_patch(d.patch)}** of added or modified lines"

@@ -99,9 +99,13 @@ def _diff_row(f: FileDelta, with_patch: bool) -> tuple[str, ...]:
 
 
 def diff_details(diff: Diff) -> list[str]:
-    """What the table cannot show: uncovered patch lines, lost lines, indirect changes,
-    files left out, and notes."""
+    """What the table cannot show: the change since the previous run, uncovered patch
+    lines, lost lines, indirect changes, files left out, and notes."""
     lines: list[str] = []
+    if diff.previous is not None:
+        caveat = views.previous_caveat(diff.previous)
+        lines += ["", f"Since the previous run: {views.previous_summary(diff.previous)}"]
+        lines += [f"Note: {caveat}"] if caveat else []
     if diff.changes is not None:
         _listing(lines, "Added or modified lines not covered:", diff.files, "uncovered")
     _listing(lines, "Lost coverage on unchanged lines:", diff.files, "lost")

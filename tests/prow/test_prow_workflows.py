@@ -12,9 +12,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import xmltodict
+from markupsafe import escape
 
 from prow_scenario import (
     BOT,
@@ -25,6 +27,7 @@ from prow_scenario import (
     Project,
     Scenario,
     added_lines,
+    go_blocks,
     go_cover_total,
     go_file_lines,
     go_file_percent,
@@ -41,6 +44,7 @@ class Reference:
     percent: Callable[[str], float]  # a file's coverage, as the comment shows it
     lines: Callable[[str], tuple[set[int], set[int]]]  # executable and covered lines
     total: str  # the whole profile's coverage with one decimal
+    total_percent: float  # the same, unrounded
 
 
 def reference(scenario: Scenario, done: JobRun) -> Reference:
@@ -48,10 +52,13 @@ def reference(scenario: Scenario, done: JobRun) -> Reference:
     own JSON report of the run."""
     if scenario.project is GO_PROJECT:
         profile = done.artifacts / "coverage_profile.txt"
+        blocks = go_blocks(profile)
+        covered = sum(block.statements for block in blocks if block.count > 0)
         return Reference(
             lambda path: go_file_percent(profile, path),
             lambda path: go_file_lines(profile)[path],
             go_cover_total(profile, scenario.env, scenario.repo),
+            100 * covered / sum(block.statements for block in blocks),
         )
     data = json.loads(done.text("coverage.json"))
     files = data["files"]
@@ -62,13 +69,21 @@ def reference(scenario: Scenario, done: JobRun) -> Reference:
             set(files[path]["executed_lines"]),
         ),
         f"{data['totals']['percent_covered']:.1f}",
+        data["totals"]["percent_covered"],
     )
 
 
-def row(scenario: Scenario, build: str, old: float, new: float) -> str:
-    """The comment's table row for the changed file: the original tool's columns."""
+def row(scenario: Scenario, build: str, old: float, new: float, since: float | None = None) -> str:
+    """The comment's table row for the changed file: the original tool's columns, then the
+    change since the last push when there was one."""
     link = f"{scenario.html_url(build)}#file0"
-    return f"[{scenario.project.changed}]({link}) | {old:.1f}% | {new:.1f}% | {new - old:.1f}"
+    cells = f"[{scenario.project.changed}]({link}) | {old:.1f}% | {new:.1f}% | {new - old:.1f}"
+    return cells if since is None else f"{cells} | {since:+.1f}\n"
+
+
+def since_line(previous: Reference, now: Reference, commit: str, build: str) -> str:
+    """The comment's line on the change of the whole profile since the previous push."""
+    return f"**Since the last push:** {now.total_percent - previous.total_percent:+.1f}% since {commit[:7]} (build {build})"
 
 
 def patch_counts(scenario: Scenario, ref: Reference, head: str) -> tuple[int, int]:
@@ -128,6 +143,9 @@ def test_postsubmit_presubmit_pushes_and_periodic(
     assert comment["user"]["login"] == BOT
     assert body == pre.text("bot-post")
     assert row(s, "2001", old, new) in body
+    # The first push: no earlier build of the pull request, so no column and no figure.
+    assert "**Since the last push:** first run for this PR\n" in body
+    assert "Since Last Push" not in body
     covered, executable = patch_counts(s, head_ref, s.commits.push1)
     assert executable > covered
     assert f"({covered} of {executable})" in body
@@ -140,24 +158,82 @@ def test_postsubmit_presubmit_pushes_and_periodic(
     assert "gate failed" in pre.result.stderr
     assert f"covtool: PR comment posted: {comment['html_url']}" in pre.result.stderr
 
-    # (3) the second push adds the test: the same comment, updated; success.
-    pre2 = s.presubmit("2002", s.commits.push2)
-    assert pre2.result.exit_code == 0, pre2.result.stderr
-    [updated] = s.comments()
-    assert updated["id"] == comment["id"] and updated["body"] != body
-    newer = reference(s, pre2).percent(changed)
-    assert row(s, "2002", old, newer) in updated["body"]
-    covered, executable = patch_counts(s, reference(s, pre2), s.commits.push2)
-    assert covered == executable > 0 and f"({covered} of {executable})" in updated["body"]
-    assert s.statuses(s.commits.push2)[0]["state"] == "success"
-    assert "PR comment updated" in pre2.result.stderr
+    # (3) the second push adds the test; (4) the branch is force-pushed.
+    ref2 = second_push(s, comment, base_ref, head_ref)
+    force_push(s, comment, base_ref, ref2)
 
-    # (4) periodic: TestGrid's OVERALL is the postsubmit's total.
+    # (5) periodic: TestGrid's OVERALL is the postsubmit's total.
     periodic = s.periodic("3001")
     assert periodic.result.exit_code == 0, periodic.result.stderr
     assert junit_rows(periodic)["OVERALL"] == base_ref.total
     assert (periodic.artifacts / "covtool-report.json").is_file()
     assert (periodic.artifacts / "profile-completed").is_file()
+
+
+def second_push(
+    s: Scenario, comment: dict[str, Any], base_ref: Reference, head_ref: Reference
+) -> Reference:
+    """The second push adds the test: the same comment, updated; success. It also says what
+    this push alone did, since build 2001 (whose job failed, for its gate only)."""
+    changed = s.project.changed
+    pre2 = s.presubmit("2002", s.commits.push2, "--reports=json")
+    assert pre2.result.exit_code == 0, pre2.result.stderr
+    [updated] = s.comments()
+    assert updated["id"] == comment["id"] and updated["body"] != comment["body"]
+    ref2 = reference(s, pre2)
+    old, new, newer = base_ref.percent(changed), head_ref.percent(changed), ref2.percent(changed)
+    assert newer > new
+    assert row(s, "2002", old, newer, since=newer - new) in updated["body"]
+    assert "| Delta | Since Last Push\n" in updated["body"]
+    assert since_line(head_ref, ref2, s.commits.push1, "2001") + "\n" in updated["body"]
+    assert "Note:" not in updated["body"]  # push 1 is an ancestor: nothing to warn of
+    covered, executable = patch_counts(s, ref2, s.commits.push2)
+    assert covered == executable > 0 and f"({covered} of {executable})" in updated["body"]
+    assert s.statuses(s.commits.push2)[0]["state"] == "success"
+    assert "PR comment updated" in pre2.result.stderr
+    assert "previous build: 2001 (" in pre2.result.stderr
+    previous = json.loads(pre2.text("covtool-report.json"))["previous"]
+    assert (previous["build"], previous["commit"]) == ("2001", s.commits.push1)
+    assert previous["ancestor"] is True and previous["lines_mapped"] is True
+    total_delta = ref2.total_percent - head_ref.total_percent
+    assert previous["totals"]["delta"] == pytest.approx(total_delta)
+    assert previous["files"][changed]["delta"] == pytest.approx(newer - new)
+    assert previous["files"][changed]["change"] == "none"  # push 2 added a test only
+    summary = f"{total_delta:+.1f}% since {s.commits.push1[:7]} (build 2001)"
+    assert f"<dt>Since the last push</dt><dd>{summary}</dd>" in pre2.text("line-cov.html")
+    return ref2
+
+
+def force_push(s: Scenario, comment: dict[str, Any], base_ref: Reference, ref2: Reference) -> None:
+    """The branch is force-pushed: one commit on main, Refund's lines moved down by one and
+    its test dropped. Push 2 is no ancestor of it, and the comment says so; the file is
+    still compared with build 2002, line by line through git's diff of the two commits."""
+    changed = s.project.changed
+    pre3 = s.presubmit("2003", s.commits.push3, "--reports=json")
+    assert pre3.result.exit_code == 1, pre3.result.stderr  # pay below 70% again: the gate
+    [rewritten] = s.comments()
+    assert rewritten["id"] == comment["id"]
+    ref3 = reference(s, pre3)
+    old, newer, weaker = base_ref.percent(changed), ref2.percent(changed), ref3.percent(changed)
+    assert weaker < newer
+    assert row(s, "2003", old, weaker, since=weaker - newer) in rewritten["body"]
+    short = s.commits.push2[:7]
+    caveat = (
+        f"{short} is not an ancestor of this commit: the branch's history was rewritten (a "
+        "force-push) since that build"
+    )
+    line = since_line(ref2, ref3, s.commits.push2, "2002")
+    assert f"{line}. Note: {caveat}.\n" in rewritten["body"]
+    assert f'<p class="note">{escape(caveat)}</p>' in pre3.text("line-cov.html")
+    previous = json.loads(pre3.text("covtool-report.json"))["previous"]
+    assert previous["ancestor"] is False and previous["lines_mapped"] is True
+    # Every line moved down by one: what ran at push 2 and not now is lost, not new.
+    _, covered2 = ref2.lines(changed)
+    executable3, covered3 = ref3.lines(changed)
+    lost = sorted({line + 1 for line in covered2} & (executable3 - covered3))
+    assert lost
+    ranges = previous["files"][changed]["lost_lines"]
+    assert [n for first, last in ranges for n in range(first, last + 1)] == lost
 
 
 def test_the_end_of_a_run_says_what_was_written_where(
