@@ -159,3 +159,14 @@ def commit(repo: Path, message: str = "commit") -> str:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", message)
     return git(repo, "rev-parse", "HEAD")
+
+
+def documented_fields(section: str) -> set[str]:
+    """The field names in the first column of a table of docs/diff-json.md's ``section``."""
+    text = (Path(__file__).parent.parent / "docs" / "diff-json.md").read_text()
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n#", 1)[0]
+    names: set[str] = set()
+    for row in body.splitlines():
+        if row.startswith("| `"):
+            names.update(n.strip("` ") for n in row.split("|")[1].split(","))
+    return names

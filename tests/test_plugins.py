@@ -156,9 +156,9 @@ def test_listing_shows_every_builtin(covtool: Covtool) -> None:
     assert (
         "settings: allow_test_failures, artifacts, baseline, changes, coverage_threshold, "
         "html_name, html_url, job_name, marker_name, metadata_name, path_map, plugins, "
-        "postsubmit_gcs_bucket, pr_path_pattern, profile_name, reports, root, runner, "
-        "sensitivity, shard_group, shard_wait, stdout_name, target, test_file_map, verbose"
-        in listing
+        "postsubmit_gcs_bucket, pr_path_pattern, presubmit_store, profile_name, "
+        "record_local_runs, reports, root, runner, sensitivity, shard_group, shard_wait, "
+        "stdout_name, target, test_file_map, verbose" in listing
     )
     reads, writes = listing.rstrip().splitlines()[-2:]
     assert reads.startswith("reads:  ") and writes.startswith("writes: ")

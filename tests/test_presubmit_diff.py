@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from covtool import CovtoolError, Totals, git_changes
-from support import Covtool, commit, git, go_env
+from support import Covtool, commit, documented_fields, git, go_env
 
 pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="needs go")
 
@@ -406,17 +406,6 @@ def test_markdown_output(run_diff: DiffRunner) -> None:
     assert f"**Patch coverage: {patch['covered']}/{patch['lines']} (" in text
     assert "- calc.go: 3-5\n" in text and "- added.go: 7-9\n" in text
     assert "naïve file.go | 100.0% | 100.0% | +0.0" not in text  # unchanged % is not a row
-
-
-def documented_fields(section: str) -> set[str]:
-    """The field names in the first column of a table of docs/diff-json.md's ``section``."""
-    text = (Path(__file__).parent.parent / "docs" / "diff-json.md").read_text()
-    body = text.split(f"\n## {section}\n", 1)[1].split("\n#", 1)[0]
-    names: set[str] = set()
-    for row in body.splitlines():
-        if row.startswith("| `"):
-            names.update(n.strip("` ") for n in row.split("|")[1].split(","))
-    return names
 
 
 def test_the_json_is_what_its_documentation_says(run_diff: DiffRunner) -> None:

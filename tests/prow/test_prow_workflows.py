@@ -32,7 +32,7 @@ from prow_scenario import (
     go_file_lines,
     go_file_percent,
 )
-from support import commit, git
+from support import commit, documented_fields, git
 
 pytestmark = pytest.mark.realdata
 
@@ -193,6 +193,7 @@ def second_push(
     assert "PR comment updated" in pre2.result.stderr
     assert "previous build: 2001 (" in pre2.result.stderr
     previous = json.loads(pre2.text("covtool-report.json"))["previous"]
+    assert set(previous) == documented_fields("previous")
     assert (previous["build"], previous["commit"]) == ("2001", s.commits.push1)
     assert previous["ancestor"] is True and previous["lines_mapped"] is True
     total_delta = ref2.total_percent - head_ref.total_percent

@@ -15,7 +15,7 @@ import pytest
 
 from covtool.errors import UsageError
 from covtool.prow import read_job
-from prow_scenario import GO_PROJECT, Commits, job_env, make_repository
+from prow_scenario import GO_PROJECT, Commits, go_blocks, job_env, make_repository
 from support import Covtool, git, go_env, leaks
 
 
@@ -65,6 +65,50 @@ def test_local_runs_compare_with_the_saved_baseline_of_main(
     assert "  3: built from branch refund, not main" in shown
     assert f"  2: commit {commits.push1[:12]} is not on branch main" in shown
     assert "  1: healthy" in shown
+
+
+@pytest.mark.realdata
+def test_local_runs_on_a_branch_say_what_changed_since_the_previous_run(
+    shop: tuple[Covtool, Commits], tmp_path: Path
+) -> None:
+    covtool, commits = shop
+    env = go(tmp_path)
+    assert covtool("run", "--save-baseline", env=env).exit_code == 0  # main: the baseline
+    git(covtool.path, "checkout", "-q", "-b", "work", commits.push1)
+    first = covtool("run", env=env)
+    assert first.exit_code == 1, first.stderr  # the gate: pay.go below 80%
+    assert "Since the previous run: first recorded run on branch work\n" in first.stdout
+    store = covtool.path / ".covtool/store"
+    assert f"recorded run 1 of branch work in {store}" in first.stderr
+    recorded = store / "branches/work/local/1"
+    assert (recorded / "artifacts/profile-completed").is_file()
+    assert sorted(p.name for p in (recorded / "artifacts").iterdir()) == [
+        "coverage_profile.txt",
+        "covtool.json",
+        "profile-completed",
+    ]
+    before = go_total(covtool.path / "artifacts/coverage_profile.txt")
+
+    git(covtool.path, "reset", "-q", "--hard", commits.push2)  # the test, pushed on top
+    second = covtool("run", env=env)
+    assert second.exit_code == 0, second.stderr
+    after = go_total(covtool.path / "artifacts/coverage_profile.txt")
+    assert after > before
+    since = f"Since the previous run: {after - before:+.1f}% since {commits.push1[:7]} (build 1)\n"
+    assert since in second.stdout
+    assert "previous build: 1 (" in second.stderr
+
+    # Runs of the same commit are recorded, but the comparison skips them.
+    again = covtool("run", "--no-record-local-runs", env=env)
+    assert since in again.stdout and "recorded run" not in again.stderr
+    assert not (store / "branches/work/local/3").exists()
+
+
+def go_total(profile: Path) -> float:
+    """A Go profile's statement coverage, read from its lines."""
+    blocks = go_blocks(profile)
+    covered = sum(block.statements for block in blocks if block.count > 0)
+    return 100 * covered / sum(block.statements for block in blocks)
 
 
 def test_the_original_tools_flags_work_verbatim(covtool: Covtool) -> None:

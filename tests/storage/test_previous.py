@@ -199,3 +199,38 @@ def test_locally_the_branchs_previous_run_is_found(covtool: Covtool, store_url: 
     assert detached["missing"] == (
         "no branch is checked out (a detached HEAD), and local runs are recorded per branch"
     )
+
+
+OWN_PREVIOUS = """
+from covtool import Baseline, PreviousBuild, ServiceError, hookimpl, parse_bytes
+
+@hookimpl(tryfirst=True)
+def covtool_find_previous_build(run):
+    if run.environ.get("BROKEN"):
+        raise ServiceError("own://store: the service is down")
+    data = b"mode: set\\nexample.com/x/a.go:1.1,2.2 2 1\\n"
+    build = Baseline(parse_bytes(run, data, "own"), "6", "beef", "own://store/6/")
+    return PreviousBuild(build, examined=(("6", "healthy"),))
+"""
+
+
+def test_a_plugin_can_supply_the_previous_build(
+    covtool: Covtool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (covtool.path / "covtest_own_previous.py").write_text(OWN_PREVIOUS)
+    (covtool.path / "go.mod").write_text("module example.com/x\n")
+    monkeypatch.syspath_prepend(str(covtool.path))
+    args = ("baseline", "--previous", "-p", "covtest_own_previous")
+    result = covtool(*args)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "previous build: 6 (commit beef)\n  at own://store/6/\n  6: healthy\n"
+    # The hook's error is the reason, not the run's end.
+    broken = covtool(*args, env={"BROKEN": "1"})
+    assert broken.exit_code == 0, broken.stderr
+    assert broken.stdout == (
+        "no previous build: the previous build could not be looked up: own://store: the "
+        "service is down\n"
+    )
+    blocked = covtool("baseline", "--previous", "-p", "no:previous")
+    assert blocked.exit_code == 3
+    assert "no plugin looks for previous builds" in blocked.stderr
