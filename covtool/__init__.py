@@ -19,7 +19,7 @@ from covtool.errors import (
     UsageError,
 )
 from covtool.gate import gate_failed
-from covtool.git import GitError, git, git_output
+from covtool.git import GitError, current_branch, git, git_output
 from covtool.hookimpl import hookimpl
 from covtool.inputs import load_json
 from covtool.lines import LineProfileBuilder, header_disagreement
@@ -102,6 +102,7 @@ __all__ = [
     "builds_store_url",
     "check_key",
     "compare",
+    "current_branch",
     "diff_files",
     "gate_failed",
     "git",

@@ -15,7 +15,7 @@ from covtool.analysis import analyse, analyse_since
 from covtool.changes import diff_files, diff_since, resolve_commit
 from covtool.diff import Diff, PreviousDiff
 from covtool.errors import UsageError
-from covtool.git import git
+from covtool.git import GitError, git
 from covtool.model import Profile
 from covtool.records import Baseline, ChangedFile, ChangeSet, PreviousBuild
 from covtool.run import Run
@@ -85,7 +85,10 @@ def since_previous(run: Run, diff: Diff, head: Profile, found: PreviousBuild) ->
         return PreviousDiff(found)
     head_ref = diff.changes.head if diff.changes else None  # None: the working tree
     known = resolve_commit(run.repository, build.commit) if build.commit else None
-    push = diff_since(run.repository, known, head_ref) if known else None
+    try:
+        push = diff_since(run.repository, known, head_ref) if known else None
+    except GitError:
+        push = None  # compared by the files' totals, as when git lacks the commit
     paths = [f.path for f in diff.files]
     files = analyse_since(build.profile, head, paths, push, run.config.get("sensitivity"))
     ancestor = is_ancestor(run, build.commit, known, head_ref or "HEAD")

@@ -50,3 +50,9 @@ def git(root: Path, *args: str) -> str | None:
         return git_output(root, *args).decode("utf-8", "replace").strip()
     except GitError:
         return None
+
+
+def current_branch(root: Path) -> str | None:
+    """The branch checked out in the repository at ``root``; None on a detached HEAD or
+    outside git."""
+    return git(root, "symbolic-ref", "--quiet", "--short", "HEAD") or None

@@ -32,9 +32,9 @@ from covtool import engine, layout, prow, shards
 from covtool.buildinfo import build_commit, job_name
 from covtool.comparison import changed_files, compare_profiles
 from covtool.diff import Diff
-from covtool.errors import ExitCode, InputError, UsageError
+from covtool.errors import CovtoolError, ExitCode, InputError, UsageError
 from covtool.gate import evaluate_gate
-from covtool.git import git
+from covtool.git import current_branch
 from covtool.layout import build_ids, job_dir
 from covtool.model import Profile
 from covtool.presubmit import PAGE_FORMAT, comment_formats, judge
@@ -139,7 +139,7 @@ def plan_steps(run: Run, job: prow.Job, options: RunOptions) -> list[Step]:
             ("report", local_report_step),
             ("mark the build complete", marker_step),
         ]
-        branch = current_branch(run)
+        branch = current_branch(run.root)
         if branch and run.config.get("record_local_runs"):
             plan += [(f"record the run for branch {branch}", record_run_step(branch))]
         plan += [("save as a local baseline", save_baseline_step)] if options.save_baseline else []
@@ -373,26 +373,27 @@ def save_baseline_step(run: Run, state: JobState) -> None:
     run.outcome(f"saved build {build} of {job} in {store.url} ({len(keys)} objects)")
 
 
-def current_branch(run: Run) -> str | None:
-    """The branch checked out; None on a detached HEAD or outside git."""
-    return git(run.root, "symbolic-ref", "--quiet", "--short", "HEAD") or None
-
-
 def record_run_step(branch: str) -> Callable[[Run, JobState], None]:
     """Record the run's profile, ``covtool.json`` and marker as the next local run of the
-    branch, so that the next run on it can say what changed since."""
+    branch, so that the next run on it can say what changed since; a store that cannot be
+    written is a warning."""
 
     def step(run: Run, state: JobState) -> None:
         measured = state.measurement
         names = [measured.path.name, measured.names["metadata_name"], measured.names["marker_name"]]
-        store = engine.open_store(run, engine.builds_store_url(run))
         job = job_name(run)
-        build = _next_build(store, layout.branch_job_dir(branch, job))
-        with tempfile.TemporaryDirectory(prefix="covtool-run-") as scratch:
-            for name in names:
-                if (state.artifacts / name).is_file():
-                    shutil.copy2(state.artifacts / name, Path(scratch) / name)
-            upload(run, Path(scratch), Destination(job, build, branch=branch), store.url)
+        try:
+            store = engine.open_store(run, engine.builds_store_url(run))
+            build = _next_build(store, layout.branch_job_dir(branch, job))
+            with tempfile.TemporaryDirectory(prefix="covtool-run-") as scratch:
+                for name in names:
+                    if (state.artifacts / name).is_file():
+                        shutil.copy2(state.artifacts / name, Path(scratch) / name)
+                upload(run, Path(scratch), Destination(job, build, branch=branch), store.url)
+        except CovtoolError as error:
+            # A convenience for the next run: its failure must not fail this one.
+            run.warn(f"this run was not recorded for branch {branch}: {error}")
+            return
         run.outcome(f"recorded run {build} of branch {branch} in {store.url}")
 
     return step

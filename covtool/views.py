@@ -226,7 +226,11 @@ def previous_caveat(previous: PreviousDiff) -> str | None:
     and only files' totals were compared; None when neither."""
     if previous.build is None:
         return None
-    commit = (previous.commit or "its commit")[:7]
+    if not previous.commit:
+        return (
+            "the previous build does not say its commit, so files are compared by their totals only"
+        )
+    commit = previous.commit[:7]
     totals_only = f"git does not have {commit}, so files are compared by their totals only"
     if previous.ancestor is False:
         rewritten = (

@@ -25,7 +25,7 @@ from covtool import (
     build_commit,
     build_id,
     builds_store_url,
-    git,
+    current_branch,
     hookimpl,
     job_name,
     layout,
@@ -70,17 +70,11 @@ def _where(run: Run) -> tuple[str, str] | None:
         return layout.pr_job_dir(pattern, org, repo, pr, job_name(run)), FIRST_RUN
     if job_type:
         return None
-    branch = current_branch(run)
+    branch = current_branch(run.root)
     if branch is None:
         return "", DETACHED
     directory = layout.branch_job_dir(branch, job_name(run))
     return directory, FIRST_LOCAL_RUN.format(branch=branch)
-
-
-def current_branch(run: Run) -> str | None:
-    """The branch checked out in the repository; None on a detached HEAD or outside git."""
-    branch = git(run.root, "symbolic-ref", "--quiet", "--short", "HEAD")
-    return branch or None
 
 
 @dataclass

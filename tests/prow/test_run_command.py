@@ -103,6 +103,19 @@ def test_local_runs_on_a_branch_say_what_changed_since_the_previous_run(
     assert since in again.stdout and "recorded run" not in again.stderr
     assert not (store / "branches/work/local/3").exists()
 
+    # A previous run whose commit git does not have (the branch was rewritten and the old
+    # commit pruned): not an ancestor, and only the files' totals can be compared.
+    metadata = recorded / "artifacts/covtool.json"
+    metadata.write_text(metadata.read_text().replace(commits.push1, "f" * 40))
+    pruned = covtool("run", "--no-record-local-runs", env=env)
+    assert pruned.exit_code == 0, pruned.stderr
+    assert since.replace(commits.push1[:7], "fffffff") in pruned.stdout
+    assert (
+        "Note: fffffff is not an ancestor of this commit: the branch's history was rewritten "
+        "(a force-push) since that build; git does not have fffffff, so files are compared by "
+        "their totals only\n"
+    ) in pruned.stdout
+
 
 def go_total(profile: Path) -> float:
     """A Go profile's statement coverage, read from its lines."""
