@@ -6,7 +6,18 @@ from __future__ import annotations
 import pytest
 from markdown_it import MarkdownIt
 
-from covtool import ChangeSet, Diff, FileDelta, Totals, Verdict, views
+from covtool import (
+    Baseline,
+    ChangeSet,
+    Diff,
+    FileDelta,
+    PreviousBuild,
+    PreviousDiff,
+    Profile,
+    Totals,
+    Verdict,
+    views,
+)
 
 RENDER = MarkdownIt("commonmark").enable("table")
 
@@ -93,3 +104,45 @@ def test_nothing_to_report() -> None:
     assert not views.nothing_to_report(diff_with((patched,)), None)
     added = FileDelta("b.go", None, Totals(1, 1), "added")
     assert not views.nothing_to_report(diff_with((added,)), None)
+
+
+def _previous(
+    commit: str | None,
+    old: Totals | None,
+    new: Totals | None,
+    ancestor: bool | None = True,
+    mapped: bool = True,
+) -> PreviousDiff:
+    """A comparison with a previous build 2001 of ``commit``."""
+    profile = Profile.empty()  # the profile plays no part in the words
+    build = Baseline(profile, "2001", commit, "gs://b/pr-logs/pull/o_r/7/job/2001/")
+    return PreviousDiff(PreviousBuild(build), (), old, new, ancestor, mapped)
+
+
+def test_the_line_on_the_previous_build() -> None:
+    sha = "0123456789abcdef"
+    moved = _previous(sha, Totals(9, 6), Totals(10, 8))  # 66.67 % -> 80 %
+    assert views.previous_summary(moved) == "+13.3% since 0123456 (build 2001)"
+    assert views.previous_caveat(moved) is None
+    same = _previous(sha, Totals(4, 2), Totals(6, 3))
+    assert views.previous_summary(same) == "no change since 0123456 (build 2001)"
+    empty = _previous(None, Totals(0, 0), Totals(3, 1), ancestor=None, mapped=False)
+    assert views.previous_summary(empty) == "no coverage to compare since build 2001"
+    assert views.previous_caveat(empty) == (
+        "the previous build does not say its commit, so files are compared by their totals only"
+    )
+    pruned = _previous(sha, Totals(1, 1), Totals(2, 1), ancestor=False, mapped=False)
+    assert views.previous_caveat(pruned) == (
+        "0123456 is not an ancestor of this commit: the branch's history was rewritten (a "
+        "force-push) since that build; git does not have 0123456, so files are compared by "
+        "their totals only"
+    )
+    shallow = _previous(sha, Totals(1, 1), Totals(2, 1), ancestor=None, mapped=False)
+    assert views.previous_caveat(shallow) == (
+        "git does not have 0123456, so files are compared by their totals only"
+    )
+    first = PreviousDiff(PreviousBuild(None, "first run for this PR", first=True))
+    assert views.previous_summary(first) == "first run for this PR"
+    unhealthy = PreviousDiff(PreviousBuild(None, "no healthy earlier build (2001: …)"))
+    assert views.previous_summary(unhealthy) == "not known: no healthy earlier build (2001: …)"
+    assert views.previous_caveat(unhealthy) is None
