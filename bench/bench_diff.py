@@ -387,6 +387,19 @@ def generate(out: Path, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def input_params(blocks: int, files: int, changed: int) -> dict[str, Any]:
+    """What the generated inputs depend on: the stamp that lets a later run reuse them."""
+    return {
+        "version": GENERATOR_VERSION,
+        "seed": SEED,
+        "blocks": blocks,
+        "files": files,
+        "changed": changed,
+        "deleted": DELETED,
+        "renamed": RENAMED,
+    }
+
+
 def ensure_inputs(
     out: Path, params: dict[str, Any], regenerate: bool
 ) -> tuple[dict[str, Any], float | None]:
@@ -535,15 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Generate the inputs, check the comparison, time both commands, print the tables."""
     args = parse_args(argv)
     out = args.out.resolve()
-    params = {
-        "version": GENERATOR_VERSION,
-        "seed": SEED,
-        "blocks": args.blocks,
-        "files": args.files,
-        "changed": args.changed,
-        "deleted": DELETED,
-        "renamed": RENAMED,
-    }
+    params = input_params(args.blocks, args.files, args.changed)
     expected, gen_s = ensure_inputs(out, params, args.regenerate)
     if gen_s is None:
         print(f"Reusing the inputs in {out} (same parameters).")

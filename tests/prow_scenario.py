@@ -509,6 +509,13 @@ def go_file_percent(profile: Path, path: str) -> float:
     return 100 * covered / sum(block.statements for block in blocks)
 
 
+def go_total_percent(profile: Path) -> float:
+    """A Go profile's statement coverage over all its files, unrounded."""
+    blocks = go_blocks(profile)
+    covered = sum(block.statements for block in blocks if block.count > 0)
+    return 100 * covered / sum(block.statements for block in blocks)
+
+
 def go_cover_total(profile: Path, env: Mapping[str, str], repo: Path) -> str:
     """``go tool cover -func``'s total, as it prints it (``83.3``)."""
     out = subprocess.run(

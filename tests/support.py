@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 
 from covtool.cli import main
+from covtool.engine import open_store
+from covtool.startup import start
+from covtool.storage import Storage
 
 
 @dataclass
@@ -170,3 +173,9 @@ def documented_fields(section: str) -> set[str]:
         if row.startswith("| `"):
             names.update(n.strip("` ") for n in row.split("|")[1].split(","))
     return names
+
+
+def store_of(url: str) -> Storage:
+    """The store covtool's plugins make for ``url``, with no setting from the environment."""
+    environ = {k: v for k, v in os.environ.items() if not leaks(k)}
+    return open_store(start([], environ).make_run(), url)

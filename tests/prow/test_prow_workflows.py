@@ -27,10 +27,10 @@ from prow_scenario import (
     Project,
     Scenario,
     added_lines,
-    go_blocks,
     go_cover_total,
     go_file_lines,
     go_file_percent,
+    go_total_percent,
 )
 from support import commit, documented_fields, git
 
@@ -52,13 +52,11 @@ def reference(scenario: Scenario, done: JobRun) -> Reference:
     own JSON report of the run."""
     if scenario.project is GO_PROJECT:
         profile = done.artifacts / "coverage_profile.txt"
-        blocks = go_blocks(profile)
-        covered = sum(block.statements for block in blocks if block.count > 0)
         return Reference(
             lambda path: go_file_percent(profile, path),
             lambda path: go_file_lines(profile)[path],
             go_cover_total(profile, scenario.env, scenario.repo),
-            100 * covered / sum(block.statements for block in blocks),
+            go_total_percent(profile),
         )
     data = json.loads(done.text("coverage.json"))
     files = data["files"]

@@ -15,7 +15,7 @@ import pytest
 
 from covtool.errors import UsageError
 from covtool.prow import read_job
-from prow_scenario import GO_PROJECT, Commits, go_blocks, job_env, make_repository
+from prow_scenario import GO_PROJECT, Commits, go_total_percent, job_env, make_repository
 from support import Covtool, git, go_env, leaks
 
 
@@ -87,12 +87,12 @@ def test_local_runs_on_a_branch_say_what_changed_since_the_previous_run(
         "covtool.json",
         "profile-completed",
     ]
-    before = go_total(covtool.path / "artifacts/coverage_profile.txt")
+    before = go_total_percent(covtool.path / "artifacts/coverage_profile.txt")
 
     git(covtool.path, "reset", "-q", "--hard", commits.push2)  # the test, pushed on top
     second = covtool("run", env=env)
     assert second.exit_code == 0, second.stderr
-    after = go_total(covtool.path / "artifacts/coverage_profile.txt")
+    after = go_total_percent(covtool.path / "artifacts/coverage_profile.txt")
     assert after > before
     since = f"Since the previous run: {after - before:+.1f}% since {commits.push1[:7]} (build 1)\n"
     assert since in second.stdout
@@ -115,13 +115,6 @@ def test_local_runs_on_a_branch_say_what_changed_since_the_previous_run(
         "(a force-push) since that build; git does not have fffffff, so files are compared by "
         "their totals only\n"
     ) in pruned.stdout
-
-
-def go_total(profile: Path) -> float:
-    """A Go profile's statement coverage, read from its lines."""
-    blocks = go_blocks(profile)
-    covered = sum(block.statements for block in blocks if block.count > 0)
-    return 100 * covered / sum(block.statements for block in blocks)
 
 
 def test_the_original_tools_flags_work_verbatim(covtool: Covtool) -> None:

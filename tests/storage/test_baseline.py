@@ -9,18 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from covtool.engine import open_store
-from covtool.startup import start
 from covtool.storage import Storage
-from support import Covtool, leaks
+from support import Covtool, store_of
 
 JOB = "post-shop-coverage"
 PROFILE = "mode: set\nshop/a.go:1.1,2.2 3 1\nshop/a.go:3.1,4.2 1 {}\n"
-
-
-def store_of(url: str) -> Storage:
-    environ = {k: v for k, v in os.environ.items() if not leaks(k)}
-    return open_store(start([], environ).make_run(), url)
 
 
 def put_build(

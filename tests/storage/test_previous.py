@@ -4,27 +4,19 @@ every backend (``store_url``): in Prow's presubmit layout, and locally for a bra
 from __future__ import annotations
 
 import json
-import os
 import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from covtool.engine import open_store
-from covtool.startup import start
 from covtool.storage import Storage
-from support import Covtool, commit, git, leaks
+from support import Covtool, commit, git, store_of
 
 JOB = "pull-shop-coverage"
 PR_DIR = f"pr-logs/pull/acme_shop/7/{JOB}/"
 HEAD = "c" * 40
 PROFILE = "mode: set\nshop/a.go:1.1,2.2 3 1\nshop/a.go:3.1,4.2 1 {}\n"
-
-
-def store_of(url: str) -> Storage:
-    environ = {k: v for k, v in os.environ.items() if not leaks(k)}
-    return open_store(start([], environ).make_run(), url)
 
 
 def put_build(
