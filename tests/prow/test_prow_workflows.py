@@ -235,6 +235,27 @@ def force_push(s: Scenario, comment: dict[str, Any], base_ref: Reference, ref2: 
     assert [n for first, last in ranges for n in range(first, last + 1)] == lost
 
 
+def test_an_unreachable_store_of_presubmit_builds_changes_nothing_else(
+    scenario: Callable[[Project], Scenario],
+) -> None:
+    s = scenario(GO_PROJECT)
+    assert s.postsubmit("1001").result.exit_code == 0
+    assert s.presubmit("2001", s.commits.push1).result.exit_code == 1
+    missing = f"gs://no-such-bucket-{s.bucket.name}"
+    pre2 = s.presubmit("2002", s.commits.push2, f"--presubmit-store={missing}")
+    assert pre2.result.exit_code == 0, pre2.result.stderr  # the gate passes, as before
+    [comment] = s.comments()
+    body = comment["body"]
+    line = next(line for line in body.splitlines() if line.startswith("**Since the last push:**"))
+    assert line.startswith(
+        "**Since the last push:** not known: the previous build could not be looked up: "
+        + missing.replace("_", "\\_")
+    ), line
+    assert "Since Last Push" not in body
+    assert "| 66.7% | 83.3% | 16.7\n" in body  # the comparison with main, untouched
+    assert "**Gate: passed**" in body
+
+
 def test_the_end_of_a_run_says_what_was_written_where(
     scenario: Callable[[Project], Scenario],
 ) -> None:

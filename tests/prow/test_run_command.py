@@ -67,9 +67,20 @@ def test_local_runs_compare_with_the_saved_baseline_of_main(
     assert "  1: healthy" in shown
 
 
+HEAR_DIFF = """
+from covtool import hookimpl
+
+@hookimpl
+def covtool_diff_computed(diff, run):
+    previous = diff.previous
+    print("heard previous", previous.build.build_id, previous.commit,
+          f"{previous.delta:.6f}", file=run.stderr)
+"""
+
+
 @pytest.mark.realdata
 def test_local_runs_on_a_branch_say_what_changed_since_the_previous_run(
-    shop: tuple[Covtool, Commits], tmp_path: Path
+    shop: tuple[Covtool, Commits], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     covtool, commits = shop
     env = go(tmp_path)
@@ -90,10 +101,15 @@ def test_local_runs_on_a_branch_say_what_changed_since_the_previous_run(
     before = go_total_percent(covtool.path / "artifacts/coverage_profile.txt")
 
     git(covtool.path, "reset", "-q", "--hard", commits.push2)  # the test, pushed on top
-    second = covtool("run", env=env)
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins/covtest_hear_diff.py").write_text(HEAR_DIFF)
+    monkeypatch.syspath_prepend(str(tmp_path / "plugins"))
+    second = covtool("run", "-p", "covtest_hear_diff", env=env)
     assert second.exit_code == 0, second.stderr
     after = go_total_percent(covtool.path / "artifacts/coverage_profile.txt")
     assert after > before
+    # covtool_diff_computed hears the comparison with the previous run, in the Diff.
+    assert f"heard previous 1 {commits.push1} {after - before:.6f}\n" in second.stderr
     since = f"Since the previous run: {after - before:+.1f}% since {commits.push1[:7]} (build 1)\n"
     assert since in second.stdout
     assert "previous build: 1 (" in second.stderr
