@@ -28,14 +28,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from covtool import engine, layout, prow, shards
+from covtool import engine, prow, shards
 from covtool.buildinfo import build_commit, job_name
 from covtool.comparison import changed_files, compare_profiles
 from covtool.diff import Diff
 from covtool.errors import CovtoolError, ExitCode, InputError, UsageError
 from covtool.gate import evaluate_gate
 from covtool.git import current_branch
-from covtool.layout import build_ids, job_dir
+from covtool.layout import branch_job_dir, build_ids, job_dir
 from covtool.model import Profile
 from covtool.presubmit import PAGE_FORMAT, comment_formats, judge
 from covtool.profiling import Measured, mark_complete, measure, record
@@ -271,7 +271,11 @@ def _say_baseline(state: JobState) -> None:
 
 def previous_step(run: Run, state: JobState) -> None:
     """The pull request's previous build (locally: the branch's previous run), or why
-    there is none; never an error."""
+    there is none; never an error. Without a baseline nothing is compared, so nothing is
+    looked up."""
+    if state.baseline is None:
+        state.steps.say("no baseline, so no comparison with a previous run either")
+        return
     state.previous = engine.find_previous(run)
     found = state.previous
     if found is None:
@@ -384,7 +388,7 @@ def record_run_step(branch: str) -> Callable[[Run, JobState], None]:
         job = job_name(run)
         try:
             store = engine.open_store(run, engine.builds_store_url(run))
-            build = _next_build(store, layout.branch_job_dir(branch, job))
+            build = _next_build(store, branch_job_dir(branch, job))
             with tempfile.TemporaryDirectory(prefix="covtool-run-") as scratch:
                 for name in names:
                     if (state.artifacts / name).is_file():

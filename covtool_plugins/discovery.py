@@ -12,6 +12,7 @@ skip a build (``reject``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,14 +57,7 @@ class Discovery:
             verdict, found = self.examine(build)
             examined.append((build, verdict))
             if found is not None:
-                return Baseline(
-                    found.profile,
-                    found.build_id,
-                    found.commit,
-                    found.location,
-                    found.finished_at,
-                    examined=tuple(examined),
-                )
+                return dataclasses.replace(found, examined=tuple(examined))
         return None
 
     def candidates(self, examined: Examined) -> list[str]:
